@@ -1,0 +1,117 @@
+"""Command handlers: one module per command, each `Request -> Reply` through the services.
+
+`dispatch` is the single entry point the adapters call; it routes the request and turns every
+failure into a Spanish message, so an error in one chat never reaches the transport.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from bot import texts
+from bot.engine import (
+    EngineBusy,
+    EngineError,
+    InferenceFailed,
+    InputTooLong,
+    InvalidInput,
+    ModelUnavailable,
+)
+from bot.formatting import escape
+from bot.request import Reply, Request
+from bot.services import Services
+from bot.store import StoreError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, Services], Awaitable[Reply]]
+
+# Command name -> module under handlers/ (its `handle` answers the command).
+COMMANDS: dict[str, str] = {
+    "start": "ayuda",
+    "ayuda": "ayuda",
+    "help": "ayuda",
+    "traducir": "traducir",
+    "resumir": "resumir",
+    "contexto": "contexto",
+    "olvidar": "olvidar",
+    "pregunta": "pregunta",
+    "fin": "pregunta",
+    "clasificar": "clasificar",
+    "sentimiento": "sentimiento",
+    "idioma": "idioma",
+    "completar": "completar",
+    "poema": "poema",
+    "pos": "pos",
+    "estado": "estado",
+}
+
+
+def handler_for(command: str) -> Handler | None:
+    module_name = COMMANDS.get(command)
+    if module_name is None:
+        return None
+    module = importlib.import_module(f"handlers.{module_name}")
+    handle: Handler = module.handle
+    return handle
+
+
+async def dispatch(request: Request, services: Services) -> Reply:
+    """Answer any request; never raises."""
+    try:
+        return await _route(request, services)
+    except EngineError as exc:
+        return reply_for_engine_error(exc)
+    except StoreError:
+        log.exception("store failure in chat %s", request.chat_id)
+        return Reply.text(texts.ERROR_STORE)
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception(
+            "unexpected error %s in chat %s (command %s)",
+            error_id,
+            request.chat_id,
+            request.command or request.action or "text",
+        )
+        return Reply.text(texts.ERROR_UNEXPECTED.format(error_id=error_id))
+
+
+async def _route(request: Request, services: Services) -> Reply:
+    if request.action:
+        from handlers import acciones
+
+        return await acciones.handle(request, services)
+    if request.command is None:
+        from handlers import texto
+
+        return await texto.handle(request, services)
+    handler = handler_for(request.command)
+    if handler is None:
+        return Reply.text(texts.UNKNOWN_COMMAND)
+    return await handler(request, services)
+
+
+def reply_for_engine_error(exc: EngineError) -> Reply:
+    """Specific Spanish words for each kind of engine error."""
+    if isinstance(exc, ModelUnavailable):
+        task = texts.TASK_NAMES.get(exc.task, exc.task)
+        return Reply.text(
+            texts.ERROR_MODEL_UNAVAILABLE.format(task=task, model=escape(exc.model_id))
+        )
+    if isinstance(exc, EngineBusy):
+        return Reply.text(texts.ERROR_BUSY)
+    if isinstance(exc, InputTooLong):
+        return Reply.text(texts.ERROR_TOO_LONG.format(length=exc.length, limit=exc.limit))
+    if isinstance(exc, InvalidInput):
+        log.info("invalid input: %s", exc)
+        return Reply.text(texts.ERROR_INVALID)
+    if isinstance(exc, InferenceFailed):
+        return Reply.text(
+            texts.ERROR_INFERENCE.format(task=texts.TASK_NAMES.get(exc.task, exc.task))
+        )
+    error_id = uuid.uuid4().hex[:8]
+    log.error("engine error %s: %s", error_id, exc)
+    return Reply.text(texts.ERROR_UNEXPECTED.format(error_id=error_id))

@@ -1,0 +1,114 @@
+"""All settings, read from the environment and a `.env` file: the only place that reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.engine.registry import SPECS
+
+CommaList = Annotated[list[str], NoDecode]
+CommaInts = Annotated[list[int], NoDecode]
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Tertulia's settings; every field is documented in `.env.example` and the README."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", protected_namespaces=()
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    admin_users: CommaInts = Field(default_factory=list)
+    allowed_chats: CommaInts = Field(default_factory=list)
+    default_labels: CommaList = Field(
+        default_factory=lambda: ["deportes", "política", "economía", "tecnología", "cultura"]
+    )
+
+    # Webhook mode
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+
+    # State
+    data_dir: Path = Path("data")
+    data_retention_days: int = Field(default=30, ge=0)
+    question_idle_minutes: int = Field(default=10, ge=1)
+
+    # Limits
+    max_input_chars: int = Field(default=20_000, ge=1)
+    max_document_bytes: int = Field(default=200_000, ge=1)
+    rate_limit_per_minute: int = Field(default=20, ge=0)
+
+    # Engine
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    torch_threads: int = Field(default=0, ge=0)
+    model_memory_mb: int = Field(default=0, ge=0)
+    preload: CommaList = Field(default_factory=list)
+    batch_max_size: int = Field(default=32, ge=1)
+    batch_max_tokens: int = Field(default=8192, ge=1)
+    queue_max: int = Field(default=256, ge=1)
+
+    # One model per task key: a hub id or a local folder.
+    model_translate_es_en: str = SPECS["translate_es_en"].default_model
+    model_translate_en_es: str = SPECS["translate_en_es"].default_model
+    model_summarize: str = SPECS["summarize"].default_model
+    model_qa: str = SPECS["qa"].default_model
+    model_zero_shot: str = SPECS["zero_shot"].default_model
+    model_fill_mask: str = SPECS["fill_mask"].default_model
+    model_poem: str = SPECS["poem"].default_model
+    model_pos: str = SPECS["pos"].default_model
+    model_sentiment: str = SPECS["sentiment"].default_model
+    model_language: str = SPECS["language"].default_model
+
+    # Logs
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("admin_users", "allowed_chats", "default_labels", "preload", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("device")
+    @classmethod
+    def _device_known(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in ("auto", "cpu", "cuda") or (value.startswith("cuda:") and value[5:].isdigit()):
+            return value
+        raise ValueError("DEVICE must be auto, cpu, cuda or cuda:N")
+
+    @field_validator("preload")
+    @classmethod
+    def _preload_known(cls, value: list[str]) -> list[str]:
+        unknown = [key for key in value if key not in SPECS]
+        if unknown:
+            raise ValueError(f"PRELOAD names unknown tasks: {', '.join(unknown)}")
+        return value
+
+    def model_for(self, key: str) -> str:
+        """The hub id or folder configured for a task key."""
+        value: str = getattr(self, f"model_{key}")
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tertulia.sqlite3"
+
+    @property
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

@@ -1,0 +1,252 @@
+"""The engine: the only code that knows torch and transformers.
+
+engine = Engine(settings)
+results = await engine.run("translate_es_en", ["Hola, ¿qué tal?"])
+engine.status()
+await engine.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.engine.errors import (
+    EngineBusy,
+    EngineError,
+    InferenceFailed,
+    InputTooLong,
+    InvalidInput,
+    ModelTooLarge,
+    ModelUnavailable,
+    UnknownTask,
+)
+from bot.engine.registry import TASK_KEYS, create_task, get_spec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bot.config import Settings
+    from bot.engine.models import ModelCache, ModelSlot
+    from bot.engine.tasks.base import Feature, LoadedModel
+
+__all__ = [
+    "TASK_KEYS",
+    "Engine",
+    "EngineBusy",
+    "EngineError",
+    "InferenceFailed",
+    "InputTooLong",
+    "InvalidInput",
+    "ModelTooLarge",
+    "ModelUnavailable",
+    "RunTimings",
+    "UnknownTask",
+    "last_timings",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class RunTimings:
+    """Where one `run` spent its time, for the per-request log line."""
+
+    task: str = ""
+    model: str = ""
+    queue_wait_s: float = 0.0
+    inference_s: float = 0.0
+
+
+_timings: ContextVar[RunTimings | None] = ContextVar("tertulia_run_timings", default=None)
+
+
+def last_timings() -> RunTimings | None:
+    """Timings of the latest `Engine.run` awaited in this context (None if none ran)."""
+    return _timings.get()
+
+
+class _Context:
+    """The TaskContext the engine gives a running task."""
+
+    def __init__(self, slot: ModelSlot, prep: ThreadPoolExecutor, timings: RunTimings) -> None:
+        assert slot.queue is not None
+        self.queue = slot.queue
+        self.lm: LoadedModel = slot.queue.lm
+        self._prep = prep
+        self._timings = timings
+
+    async def prepare(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._prep, lambda: fn(*args))
+
+    async def forward(self, features: list[Feature], params: Mapping[str, Hashable]) -> list[Any]:
+        return await self.queue.submit(features, params, self._timings)
+
+
+class Engine:
+    """One model manager for every task: lazy loads, a memory budget, batching, off-loop work."""
+
+    def __init__(self, settings: Settings) -> None:
+        from bot.engine.loading import resolve_device, resolve_dtype
+        from bot.engine.models import ModelCache
+        from bot.engine.worker import DeviceWorker
+
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        self.dtype = resolve_dtype(settings.dtype, self.device)
+        self._worker = DeviceWorker(self.device, settings.torch_threads)
+        self._cache: ModelCache = ModelCache(
+            self._worker,
+            self.dtype,
+            settings.model_memory_mb * 2**20,
+            settings.batch_max_size,
+            settings.batch_max_tokens,
+        )
+        self._prep: dict[str, ThreadPoolExecutor] = {}
+        self._pending: dict[str, int] = dict.fromkeys(TASK_KEYS, 0)
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
+        for key in TASK_KEYS:
+            self._cache.add(key, settings.model_for(key), create_task(key))
+
+    async def preload(self, keys: list[str] | None = None) -> dict[str, str]:
+        """Load models ahead of the first request (PRELOAD); returns key -> "ok" or the error."""
+        outcome: dict[str, str] = {}
+        for key in keys if keys is not None else self.settings.preload:
+            get_spec(key)
+            try:
+                slot = await self._cache.acquire(key)
+            except EngineError as exc:
+                outcome[key] = str(exc)
+                continue
+            await self._cache.release(slot)
+            outcome[key] = "ok"
+        return outcome
+
+    async def run(self, task: str, inputs: list[Any], **params: Any) -> list[Any]:
+        """Run a task on a list of inputs; one result per input, in order."""
+        if self._closed:
+            raise EngineBusy(task, 0)
+        get_spec(task)
+        if not isinstance(inputs, list):
+            raise InvalidInput("inputs must be a list")
+        for item in inputs:
+            length = _input_chars(item)
+            if length > self.settings.max_input_chars:
+                raise InputTooLong(length, self.settings.max_input_chars)
+        slot = self._cache.slots[task]
+        slot.task.validate(inputs, params)
+        if not inputs:
+            return []
+        quick = slot.task.answer_without_model(inputs, params)
+        if quick is not None:
+            return quick
+        if self._pending[task] >= self.settings.queue_max:
+            raise EngineBusy(task, self._pending[task])
+        timings = RunTimings(task=task, model=slot.model_id)
+        _timings.set(timings)
+        self._pending[task] += 1
+        self._idle.clear()
+        try:
+            slot = await self._cache.acquire(task)
+            try:
+                ctx = _Context(slot, self._prep_executor(task), timings)
+                results = await slot.task.run(ctx, inputs, params)
+                slot.requests += 1
+                return results
+            finally:
+                await self._cache.release(slot)
+        except EngineError:
+            raise
+        except Exception as exc:
+            slot.failures += 1
+            slot.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            log.exception("inference failed for %s", task)
+            if _is_out_of_memory(exc):
+                self._cache.evict(slot)
+            raise InferenceFailed(task, slot.model_id, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._pending[task] -= 1
+            if not any(self._pending.values()):
+                self._idle.set()
+
+    def _prep_executor(self, task: str) -> ThreadPoolExecutor:
+        # One tokenizer thread per model: fast tokenizers must not be shared across threads.
+        if task not in self._prep:
+            self._prep[task] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prep-{task}")
+        return self._prep[task]
+
+    def status(self) -> dict[str, Any]:
+        """Plain-data figures for /estado and `status`."""
+        models: dict[str, dict[str, Any]] = {}
+        for key, slot in self._cache.slots.items():
+            queue = slot.queue
+            stats = queue.stats if queue else None
+            models[key] = {
+                "model": slot.model_id,
+                "loaded": slot.loaded,
+                "device": str(queue.lm.device) if queue else None,
+                "dtype": str(queue.lm.dtype).removeprefix("torch.") if queue else None,
+                "bytes": slot.bytes,
+                "load_seconds": round(slot.load_seconds, 3),
+                "loads": slot.loads,
+                "requests": slot.requests,
+                "in_flight": slot.inflight,
+                "queue_depth": self._pending[key],
+                "batches": stats.batches if stats else 0,
+                "mean_batch_size": round(stats.items / stats.batches, 2)
+                if stats and stats.batches
+                else None,
+                "queue_wait_p50_ms": stats.percentile_ms(0.5) if stats else None,
+                "queue_wait_p95_ms": stats.percentile_ms(0.95) if stats else None,
+                "failures": slot.failures,
+                "last_error": slot.last_error,
+            }
+        return {
+            "device": str(self.device),
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "budget_bytes": self._cache.budget,
+            "used_bytes": self._cache.used_bytes,
+            "models": models,
+        }
+
+    async def close(self) -> None:
+        """Finish work in flight, then drop every model."""
+        self._closed = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=30)
+        except TimeoutError:
+            log.warning("closing with requests still in flight")
+        for slot in self._cache.slots.values():
+            if slot.queue:
+                slot.queue.fail_all(EngineBusy(slot.key, 0))
+            self._cache.evict(slot)
+        await asyncio.to_thread(self._shutdown_threads)
+
+    def _shutdown_threads(self) -> None:
+        for executor in self._prep.values():
+            executor.shutdown(wait=True)
+        self._worker.close()
+
+
+def _input_chars(item: Any) -> int:
+    """Characters of user text in an input, whatever its shape."""
+    if isinstance(item, str):
+        return len(item)
+    if dataclasses.is_dataclass(item):
+        return sum(_input_chars(getattr(item, f.name)) for f in dataclasses.fields(item))
+    if isinstance(item, list | tuple):
+        return sum(_input_chars(x) for x in item)
+    return 0
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError"

@@ -1,0 +1,70 @@
+"""Typed engine errors: handlers turn each kind into its own Spanish message."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class UnknownTask(EngineError):
+    """A task key that is not in the registry (a programming error, not user input)."""
+
+    def __init__(self, task: str) -> None:
+        super().__init__(f"unknown task {task!r}")
+        self.task = task
+
+
+class ModelUnavailable(EngineError):
+    """The task's model could not be loaded; names the model and why."""
+
+    def __init__(self, task: str, model_id: str, reason: str) -> None:
+        super().__init__(f"model {model_id!r} for task {task!r} is unavailable: {reason}")
+        self.task = task
+        self.model_id = model_id
+        self.reason = reason
+
+
+class ModelTooLarge(ModelUnavailable):
+    """The model alone does not fit in MODEL_MEMORY_MB."""
+
+    def __init__(self, task: str, model_id: str, needed_bytes: int, budget_bytes: int) -> None:
+        reason = (
+            f"needs {needed_bytes / 2**20:.0f} MB but MODEL_MEMORY_MB allows "
+            f"{budget_bytes / 2**20:.0f} MB"
+        )
+        super().__init__(task, model_id, reason)
+        self.needed_bytes = needed_bytes
+        self.budget_bytes = budget_bytes
+
+
+class InvalidInput(EngineError):
+    """The input cannot be processed as given (e.g. no mask token, no labels)."""
+
+
+class InputTooLong(InvalidInput):
+    """An input is longer than MAX_INPUT_CHARS."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"input of {length} characters exceeds the limit of {limit}")
+        self.length = length
+        self.limit = limit
+
+
+class EngineBusy(EngineError):
+    """The model's queue is full: the caller should retry in a few seconds."""
+
+    def __init__(self, task: str, queued: int) -> None:
+        super().__init__(f"queue for {task!r} is full ({queued} requests waiting)")
+        self.task = task
+        self.queued = queued
+
+
+class InferenceFailed(EngineError):
+    """The model raised while running; the model may have been unloaded."""
+
+    def __init__(self, task: str, model_id: str, reason: str) -> None:
+        super().__init__(f"inference with {model_id!r} for task {task!r} failed: {reason}")
+        self.task = task
+        self.model_id = model_id
+        self.reason = reason

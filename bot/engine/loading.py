@@ -1,0 +1,100 @@
+"""Loading a task's model and tokenizer from a hub id or a local folder, and measuring it."""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bot.engine.tasks.base import LoadedModel, Task
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+def resolve_device(setting: str) -> torch.device:
+    """DEVICE=auto picks the first GPU when there is one."""
+    if setting == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    device = torch.device(setting)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"DEVICE={setting} but no CUDA device is available")
+    return device
+
+
+def resolve_dtype(setting: str, device: torch.device) -> torch.dtype:
+    """DTYPE=auto: half precision on CUDA, float32 on the CPU."""
+    if setting == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[setting]
+
+
+def local_folder(model_id: str) -> Path | None:
+    """The folder holding a model's files when it is on disk (a path or the HF cache)."""
+    path = Path(model_id).expanduser()
+    if path.is_dir():
+        return path
+    if os.sep in model_id and model_id.startswith((".", "/", "~")):
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model_id, local_files_only=True))
+    except Exception:
+        return None
+
+
+def estimate_bytes(model_id: str, dtype: torch.dtype) -> int:
+    """Weight bytes a model will take once loaded, from its files; 0 when unknown."""
+    folder = local_folder(model_id)
+    if folder is None:
+        return 0
+    files = [p for p in folder.iterdir() if p.suffix in _WEIGHT_SUFFIXES]
+    if any(p.suffix == ".safetensors" for p in files):
+        files = [p for p in files if p.suffix == ".safetensors"]
+    on_disk = sum(p.stat().st_size for p in files)
+    # Checkpoints are mostly float32; loading in half precision halves them.
+    return on_disk * torch.finfo(dtype).bits // 32 if dtype.is_floating_point else on_disk
+
+
+def model_bytes(model: Any) -> int:
+    """Measured bytes of a model's parameters and buffers."""
+    total = sum(p.numel() * p.element_size() for p in model.parameters())
+    total += sum(b.numel() * b.element_size() for b in model.buffers())
+    return int(total)
+
+
+def load_model(
+    task: Task, key: str, model_id: str, device: torch.device, dtype: torch.dtype
+) -> LoadedModel:
+    """Load tokenizer and model (blocking: call from a worker thread)."""
+    tokenizer = task.load_tokenizer(model_id)
+    model = task.model_class.from_pretrained(model_id, dtype=dtype)
+    model.to(device)
+    model.eval()
+    pad_id = tokenizer.pad_token_id
+    if pad_id is None:
+        pad_id = getattr(model.config, "pad_token_id", None)
+    if pad_id is None:
+        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+    return LoadedModel(
+        key=key,
+        model_id=model_id,
+        model=model,
+        tokenizer=tokenizer,
+        device=device,
+        dtype=dtype,
+        pad_token_id=int(pad_id),
+        max_length=task.max_length(model, tokenizer),
+    )
+
+
+def release(lm: LoadedModel) -> None:
+    """Drop a model for real, returning its GPU memory to the device."""
+    device = lm.device
+    lm.model = None
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()

@@ -1,0 +1,105 @@
+"""The one table of tasks: key -> task class, its arguments and the default model."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.errors import UnknownTask
+from bot.engine.tasks.base import Task
+
+_TASKS = "bot.engine.tasks"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    key: str
+    description: str
+    default_model: str
+    task_class: str  # "module:Class" under bot.engine.tasks, imported on first use
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+SPECS: dict[str, TaskSpec] = {
+    spec.key: spec
+    for spec in [
+        TaskSpec(
+            "translate_es_en",
+            "translation Spanish to English",
+            "Helsinki-NLP/opus-mt-es-en",
+            "translation:TranslationTask",
+            {"source": "es", "target": "en"},
+        ),
+        TaskSpec(
+            "translate_en_es",
+            "translation English to Spanish",
+            "Helsinki-NLP/opus-mt-en-es",
+            "translation:TranslationTask",
+            {"source": "en", "target": "es"},
+        ),
+        TaskSpec(
+            "summarize",
+            "abstractive summary in Spanish",
+            "josmunpen/mt5-small-spanish-summarization",
+            "summarization:SummarizationTask",
+        ),
+        TaskSpec(
+            "qa",
+            "extractive question answering",
+            "PlanTL-GOB-ES/roberta-base-bne-sqac",
+            "question_answering:QuestionAnsweringTask",
+        ),
+        TaskSpec(
+            "zero_shot",
+            "zero-shot classification",
+            "Recognai/bert-base-spanish-wwm-cased-xnli",
+            "zero_shot:ZeroShotTask",
+        ),
+        TaskSpec(
+            "fill_mask", "masked word completion", "xlm-roberta-base", "fill_mask:FillMaskTask"
+        ),
+        TaskSpec(
+            "poem",
+            "text generation (poems)",
+            "ismaelfaro/gpt2-poems.es",
+            "text_generation:TextGenerationTask",
+        ),
+        TaskSpec(
+            "pos",
+            "part-of-speech tagging",
+            "pysentimiento/robertuito-pos",
+            "pos_tagging:PosTaggingTask",
+        ),
+        TaskSpec(
+            "sentiment",
+            "sentiment (POS/NEG/NEU)",
+            "finiteautomata/bertweet-base-sentiment-analysis",
+            "text_classification:TextClassificationTask",
+        ),
+        TaskSpec(
+            "language",
+            "language identification",
+            "papluca/xlm-roberta-base-language-detection",
+            "language:LanguageTask",
+        ),
+    ]
+}
+
+TASK_KEYS: tuple[str, ...] = tuple(SPECS)
+
+
+def get_spec(key: str) -> TaskSpec:
+    try:
+        return SPECS[key]
+    except KeyError:
+        raise UnknownTask(key) from None
+
+
+def create_task(key: str) -> Task:
+    """A task object for a key; imports its module lazily so unused tasks cost nothing."""
+    spec = get_spec(key)
+    module_name, class_name = spec.task_class.split(":")
+    module = importlib.import_module(f"{_TASKS}.{module_name}")
+    task: Task = getattr(module, class_name)(**spec.kwargs)
+    return task

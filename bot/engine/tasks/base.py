@@ -1,0 +1,128 @@
+"""The contract every task module follows, so the engine can batch any of them.
+
+A task turns a list of inputs into a list of results in three steps, like transformers'
+``Pipeline``: ``preprocess`` (tokenise, split long texts into features), ``forward`` (one torch
+call for a batch of features, possibly from many requests), ``postprocess`` (decode, pick spans,
+join pieces).  Tokenisers are only touched inside ``ctx.prepare`` and models only inside
+``forward``, which keeps both off the event loop and each on a single thread.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import torch
+
+T = TypeVar("T")
+
+
+@dataclass
+class Feature:
+    """One row of a forward batch: token ids plus whatever postprocess needs to place it."""
+
+    input_ids: list[int]
+    token_type_ids: list[int] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def length(self) -> int:
+        return len(self.input_ids)
+
+
+@dataclass
+class LoadedModel:
+    """A model and its tokenizer, ready on a device."""
+
+    key: str
+    model_id: str
+    model: Any
+    tokenizer: Any
+    device: torch.device
+    dtype: torch.dtype
+    pad_token_id: int
+    max_length: int
+
+
+class TaskContext(Protocol):
+    """What a task may use while it runs; provided by the engine."""
+
+    lm: LoadedModel
+
+    async def prepare(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run tokeniser work off the event loop, serialised per model."""
+        ...
+
+    async def forward(self, features: list[Feature], params: Mapping[str, Hashable]) -> list[Any]:
+        """Run ``task.forward`` on these features, batched with other requests' features."""
+        ...
+
+
+class Task(ABC):
+    """One NLP task: how to load its model and how to run a batch of it."""
+
+    model_class: ClassVar[Any]
+
+    def load_tokenizer(self, path: str, **kwargs: Any) -> Any:
+        """Most tasks load the tokenizer the model folder names."""
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(path, **kwargs)
+
+    def max_length(self, model: Any, tokenizer: Any) -> int:
+        """The longest sequence a forward may receive, from the model's own config."""
+        limits = [getattr(model.config, "max_position_embeddings", None)]
+        if getattr(model.config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
+            # RoBERTa-style models reserve padding_idx + 1 positions.
+            limits = [limits[0] - 2 if limits[0] else None]
+        tok_max = getattr(tokenizer, "model_max_length", None)
+        if tok_max and tok_max < 100_000:
+            limits.append(tok_max)
+        usable = [int(x) for x in limits if x]
+        return min(usable) if usable else 512
+
+    @abstractmethod
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """Turn inputs into results (one per input), awaiting ``ctx.forward`` for model work."""
+
+    @abstractmethod
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """One torch call for a batch; returns one raw output per feature, on the CPU."""
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:  # noqa: B027
+        """Reject malformed inputs before a model is loaded; raises InvalidInput."""
+
+    def answer_without_model(self, inputs: list[Any], params: dict[str, Any]) -> list[Any] | None:
+        """Results that need no model (e.g. a fast heuristic), or None to run the model."""
+        return None
+
+    def smoke_input(self) -> Any:
+        """A tiny input used by ``prefetch --check`` to prove the model runs."""
+        return "Hola, ¿qué tal estás hoy?"
+
+
+def pad_batch(
+    features: list[Feature], pad_id: int, device: torch.device, left: bool = False
+) -> dict[str, torch.Tensor]:
+    """Pad features into model inputs; left padding is what decoder-only generation needs."""
+    width = max(f.length for f in features)
+    ids = torch.full((len(features), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(features), width), dtype=torch.long)
+    types = None
+    if any(f.token_type_ids is not None for f in features):
+        types = torch.zeros((len(features), width), dtype=torch.long)
+    for row, feat in enumerate(features):
+        n = feat.length
+        span = slice(width - n, width) if left else slice(0, n)
+        ids[row, span] = torch.tensor(feat.input_ids, dtype=torch.long)
+        mask[row, span] = 1
+        if types is not None and feat.token_type_ids is not None:
+            types[row, span] = torch.tensor(feat.token_type_ids, dtype=torch.long)
+    batch = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
+    if types is not None:
+        batch["token_type_ids"] = types.to(device)
+    return batch

@@ -1,0 +1,269 @@
+"""Translation with Marian (opus-mt) models, sentence-packed so long texts translate whole.
+
+Each text is split at blank lines into paragraphs and each paragraph into sentences; consecutive
+sentences are packed into pieces that fit comfortably in the model window and every piece is one
+feature. Each piece stops at its own length limit (carried in ``meta``), so pieces of any length
+from any request batch together and a piece's output never depends on its batch neighbours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, ClassVar
+
+import torch
+from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessorList
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import Translation
+from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+
+MAX_PIECE_TOKENS = 160
+"""Marian is trained on sentences and starts dropping content on long inputs: a few at most."""
+MAX_BEAMS = 4
+MAX_NEW_TOKENS_LIMIT = 1024
+
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t\r\f\v]*\n\s*)")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+")
+_WORD_BEFORE = re.compile(r"(\w+)$")
+_ABBREVIATIONS = frozenset({
+    "sr", "sra", "srta", "sres", "dr", "dra", "dres", "ud", "uds", "vd", "vds", "lic", "prof",
+    "av", "avda", "pág", "págs", "núm", "vol", "fig", "aprox", "mr", "mrs", "ms", "st", "vs",
+    "jr", "tel", "ej",
+})  # fmt: skip
+# Ever finer places to break a sentence that alone does not fit: clauses, then words.
+_BREAKS = (re.compile(r"(?<=[,;:])\s+"), re.compile(r"\s+"))
+
+
+def split_paragraphs(text: str) -> tuple[list[str], list[str]]:
+    """Paragraphs and the exact blank-line runs between them, so they can be put back."""
+    parts = _PARAGRAPH_BREAK.split(text.strip())
+    return parts[0::2], parts[1::2]
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph; abbreviations and initials do not end a sentence."""
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        word = _WORD_BEFORE.search(paragraph, start, match.start())
+        single_dot = match.group().rstrip() == "."
+        if single_dot and word and (len(word[1]) == 1 or word[1].lower() in _ABBREVIATIONS):
+            continue
+        sentences.append(" ".join(paragraph[start : match.end()].split()))
+        start = match.end()
+    tail = " ".join(paragraph[start:].split())
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def pack_sentences(
+    sentences: list[str], count: Callable[[str], int], budget: int, level: int = 0
+) -> list[str]:
+    """Greedily join consecutive sentences into pieces of at most ``budget`` tokens."""
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    for sentence in sentences:
+        n = count(sentence)
+        if current and (used + n > budget or n > budget):
+            pieces.append(" ".join(current))
+            current, used = [], 0
+        if n > budget:
+            pieces.extend(_split_long(sentence, count, budget, level))
+            continue
+        current.append(sentence)
+        used += n
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def _split_long(text: str, count: Callable[[str], int], budget: int, level: int) -> list[str]:
+    """Break a text that alone exceeds the budget: at commas, then spaces, then characters."""
+    for depth in range(level, len(_BREAKS)):
+        parts = [p for p in _BREAKS[depth].split(text) if p]
+        if len(parts) > 1:
+            return pack_sentences(parts, count, budget, depth + 1)
+    size = max(1, budget)
+    while size > 1 and count(text[:size]) > budget:
+        size //= 2
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def token_counter(tokenizer: Any) -> Callable[[str], int]:
+    """Tokens of a text without special tokens (the same sentence is often counted twice)."""
+    cache: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        if text not in cache:
+            cache[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return cache[text]
+
+    return count
+
+
+def check_inputs(inputs: Any) -> None:
+    """Text tasks take a list of strings."""
+    if not isinstance(inputs, list) or not all(isinstance(text, str) for text in inputs):
+        raise InvalidInput("inputs must be a list of strings")
+
+
+def int_param(params: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """One integer parameter, checked against its allowed range."""
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{name} must be an integer between {low} and {high}, got {value!r}")
+    return value
+
+
+def check_param_names(params: Mapping[str, Any], allowed: set[str]) -> None:
+    """A misspelt parameter would otherwise be silently ignored."""
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidInput(f"unknown parameters {unknown}; allowed: {sorted(allowed)}")
+
+
+def generated_ids(row: list[int], eos_ids: list[int], pad_id: int) -> list[int]:
+    """A generated row without its decoder start token, cut after the first EOS."""
+    out: list[int] = []
+    for token in row[1:]:
+        out.append(token)
+        if token in eos_ids:
+            return out
+    while out and out[-1] == pad_id:
+        out.pop()
+    return out
+
+
+def eos_token_ids(lm: LoadedModel) -> list[int]:
+    """The ids that end generation, from the generation config (one id or several)."""
+    eos = lm.model.generation_config.eos_token_id
+    if eos is None:
+        eos = lm.tokenizer.eos_token_id
+    return [int(e) for e in (eos if isinstance(eos, list) else [eos])]
+
+
+class RowLimitProcessor(LogitsProcessor):
+    """Forces EOS when a row reaches its own limit, exactly as a lone run with that limit would."""
+
+    def __init__(self, limits: list[int], num_beams: int, eos_id: int) -> None:
+        self.limits = torch.tensor(limits, dtype=torch.long).repeat_interleave(num_beams)
+        self.eos_id = eos_id
+        self.start: int | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.start is None:
+            self.start = input_ids.shape[-1]
+        step = input_ids.shape[-1] - self.start + 1  # 1-based number of the token being chosen
+        rows = (self.limits == step).to(scores.device)
+        if bool(rows.any()):
+            scores = scores.clone()
+            scores[rows] = -float("inf")
+            scores[rows, self.eos_id] = 0.0
+        return scores
+
+
+class TranslationTask(Task):
+    """Translate texts from ``source`` to ``target`` with a Marian model."""
+
+    model_class: ClassVar[Any] = AutoModelForSeq2SeqLM
+    params: ClassVar[set[str]] = {"max_new_tokens", "num_beams"}
+
+    def __init__(self, source: str, target: str) -> None:
+        self.source = source
+        self.target = target
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+        """Strings only; beams and lengths in range."""
+        check_inputs(inputs)
+        self._options(params)
+
+    def smoke_input(self) -> Any:
+        """One short sentence in the source language."""
+        return "Hello, how are you today?" if self.source == "en" else super().smoke_input()
+
+    def _options(self, params: Mapping[str, Any]) -> tuple[int | None, int]:
+        """(max_new_tokens or None for 'derive from each piece', num_beams)."""
+        check_param_names(params, self.params)
+        max_new = params.get("max_new_tokens")
+        if max_new is not None:
+            max_new = int_param(params, "max_new_tokens", 0, 1, MAX_NEW_TOKENS_LIMIT)
+        return max_new, int_param(params, "num_beams", 1, 1, MAX_BEAMS)
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """One forward for every piece of every text; empty texts cost nothing."""
+        _, num_beams = self._options(params)
+        features = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
+        raws = await ctx.forward(features, {"num_beams": num_beams}) if features else []
+        return await ctx.prepare(self.postprocess, ctx.lm, len(inputs), features, raws)
+
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
+    ) -> list[Feature]:
+        """Split into paragraphs, sentences and pieces; each piece knows where it goes back."""
+        max_new, _ = self._options(params)
+        # The decoder shares the window: its start token takes one position.
+        cap = lm.max_length - 1 if max_new is None else min(max_new, lm.max_length - 1)
+        budget = max(8, min(MAX_PIECE_TOKENS, lm.max_length * 3 // 4))
+        count = token_counter(lm.tokenizer)
+        features: list[Feature] = []
+        for index, text in enumerate(inputs):
+            paragraphs, separators = split_paragraphs(text)
+            for number, paragraph in enumerate(paragraphs):
+                pieces = pack_sentences(split_sentences(paragraph), count, budget)
+                for order, piece in enumerate(pieces):
+                    ids = lm.tokenizer(piece)["input_ids"]
+                    cut = len(ids) > lm.max_length
+                    if cut:  # only reachable when the tokenizer merges across the packing
+                        ids = [*ids[: lm.max_length - 1], ids[-1]]
+                    natural = 2 * len(ids) + 10  # a guard against looping, not a real limit
+                    separator = separators[number - 1] if number and not order else ""
+                    features.append(Feature(ids, meta={
+                        "text": index, "separator": separator, "cut": cut,
+                        "limit": min(cap, natural), "capped": cap < natural,
+                    }))  # fmt: skip
+        return features
+
+    @torch.inference_mode()
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """Generate every piece; each row stops at EOS or at its own limit."""
+        num_beams = int(params["num_beams"])  # type: ignore[call-overload]
+        limits = [int(f.meta["limit"]) for f in features]
+        eos_ids = eos_token_ids(lm)
+        batch = pad_batch(features, lm.pad_token_id, lm.device)
+        rows = lm.model.generate(
+            **batch,
+            max_new_tokens=max(limits),
+            num_beams=num_beams,
+            do_sample=False,
+            logits_processor=LogitsProcessorList(
+                [RowLimitProcessor(limits, num_beams, eos_ids[0])]
+            ),
+        )
+        return [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
+
+    def postprocess(
+        self, lm: LoadedModel, n_inputs: int, features: list[Feature], raws: list[Any]
+    ) -> list[Translation]:
+        """Decode pieces and join them back: spaces within a paragraph, the original breaks."""
+        texts = [""] * n_inputs
+        pieces = [0] * n_inputs
+        truncated = [False] * n_inputs
+        for feature, ids in zip(features, raws, strict=True):
+            index = feature.meta["text"]
+            decoded = lm.tokenizer.decode(ids, skip_special_tokens=True).strip()
+            open_sentence = texts[index] and not texts[index][-1].isspace()
+            joiner = feature.meta["separator"] or (" " if open_sentence and decoded else "")
+            texts[index] += joiner + decoded
+            pieces[index] += 1
+            hit_cap = feature.meta["capped"] and len(ids) >= feature.meta["limit"]
+            truncated[index] = truncated[index] or feature.meta["cut"] or hit_cap
+        return [
+            Translation(texts[i], self.source, self.target, pieces[i], truncated[i])
+            for i in range(n_inputs)
+        ]

@@ -1,0 +1,186 @@
+"""Zero-shot classification with an NLI model: does the text entail "this is about <label>"?
+
+Each (text, label) pair is one feature, so labels of many requests batch together. NLI needs
+the whole premise at once, so a text longer than the window is cut (truncated=True).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import Classification, LabelScore, ZeroShotInput
+from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+
+DEFAULT_TEMPLATE = "Este ejemplo es {}."
+MAX_LABELS = 100
+MAX_LABEL_CHARS = 200
+
+
+@dataclass(frozen=True)
+class NliIds:
+    """Where the entailment and contradiction logits sit in the model's output."""
+
+    entailment: int
+    contradiction: int
+
+
+class ZeroShotTask(Task):
+    """Text + free labels -> Classification, best label first."""
+
+    model_class: ClassVar[Any] = AutoModelForSequenceClassification
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+        """Non-empty text, 1..MAX_LABELS non-empty labels, a template with one {}."""
+        _options(params)
+        for item in inputs:
+            if not isinstance(item, ZeroShotInput):
+                raise InvalidInput(f"expected ZeroShotInput, got {type(item).__name__}")
+            if not isinstance(item.text, str) or not item.text.strip():
+                raise InvalidInput("the text is empty")
+            clean_labels(item.labels)
+
+    def smoke_input(self) -> ZeroShotInput:
+        """A short text with two obvious labels."""
+        return ZeroShotInput("El Real Madrid ganó el partido de ayer.", ("deportes", "cocina"))
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """Score every (text, label) pair in one forward and rank each request's labels."""
+        self.validate(inputs, params)
+        template, multi_label = _options(params)
+        features, truncated, ids = await ctx.prepare(self.preprocess, ctx.lm, inputs, template)
+        raws = await ctx.forward(features, {})
+        return await ctx.prepare(
+            self.postprocess, inputs, features, raws, truncated, ids, multi_label
+        )
+
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[ZeroShotInput], template: str
+    ) -> tuple[list[Feature], list[bool], NliIds]:
+        """One feature per (text, hypothesis) pair; notes which texts had to be cut."""
+        tokenizer = lm.tokenizer
+        features: list[Feature] = []
+        truncated: list[bool] = []
+        for index, item in enumerate(inputs):
+            text = item.text.strip()
+            labels = clean_labels(item.labels)
+            hypotheses = [template.format(label) for label in labels]
+            longest = max(
+                len(ids) for ids in tokenizer(hypotheses, add_special_tokens=False)["input_ids"]
+            )
+            # only_first cannot shorten a hypothesis that alone overflows half the window.
+            strategy = "only_first" if longest <= lm.max_length // 2 else "longest_first"
+            encoding = tokenizer(
+                [text] * len(labels), hypotheses, truncation=strategy, max_length=lm.max_length
+            )
+            text_tokens = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            was_cut = False
+            for label_index in range(len(labels)):
+                kept = sum(1 for s in encoding.sequence_ids(label_index) if s == 0)
+                was_cut = was_cut or kept < text_tokens
+                types = encoding.get("token_type_ids")
+                features.append(
+                    Feature(
+                        input_ids=list(encoding["input_ids"][label_index]),
+                        token_type_ids=list(types[label_index]) if types is not None else None,
+                        meta={"request": index, "label": label_index},
+                    )
+                )
+            truncated.append(was_cut)
+        return features, truncated, nli_ids(lm.model.config)
+
+    @torch.inference_mode()
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """The NLI logits of each pair."""
+        batch = pad_batch(features, lm.pad_token_id, lm.device)
+        logits = lm.model(**batch).logits.float().cpu().numpy()
+        return [logits[row].copy() for row in range(len(features))]
+
+    def postprocess(
+        self,
+        inputs: list[ZeroShotInput],
+        features: list[Feature],
+        raws: list[Any],
+        truncated: list[bool],
+        ids: NliIds,
+        multi_label: bool,
+    ) -> list[Classification]:
+        """Softmax entailment across labels, or entailment vs contradiction per label."""
+        logits: list[dict[int, np.ndarray]] = [{} for _ in inputs]
+        for feature, raw in zip(features, raws, strict=True):
+            logits[feature.meta["request"]][feature.meta["label"]] = raw
+        results: list[Classification] = []
+        for item, by_label, cut in zip(inputs, logits, truncated, strict=True):
+            labels = clean_labels(item.labels)
+            rows = np.stack([by_label[i] for i in range(len(labels))]).astype(np.float64)
+            if multi_label or len(labels) == 1:
+                # A lone label has nothing to compete with: judge it on its own, like transformers.
+                pair = rows[:, [ids.contradiction, ids.entailment]]
+                scores = _softmax(pair, axis=1)[:, 1]
+            else:
+                scores = _softmax(rows[:, ids.entailment], axis=0)
+            order = sorted(range(len(labels)), key=lambda i: -scores[i])
+            ranked = [LabelScore(labels[i], float(scores[i])) for i in order]
+            results.append(Classification(labels=ranked, truncated=cut))
+        return results
+
+
+def clean_labels(labels: Any) -> list[str]:
+    """Stripped labels without repeats, in the order given; rejects empty or too many."""
+    if isinstance(labels, str) or not isinstance(labels, (tuple, list)):
+        raise InvalidInput("labels must be a sequence of strings")
+    cleaned: list[str] = []
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            raise InvalidInput("every label must be a non-empty string")
+        label = label.strip()
+        if len(label) > MAX_LABEL_CHARS:
+            raise InvalidInput(f"a label is longer than {MAX_LABEL_CHARS} characters")
+        if label not in cleaned:
+            cleaned.append(label)
+    if not cleaned:
+        raise InvalidInput("at least one label is needed")
+    if len(cleaned) > MAX_LABELS:
+        raise InvalidInput(f"at most {MAX_LABELS} labels are allowed, got {len(cleaned)}")
+    return cleaned
+
+
+def nli_ids(config: Any) -> NliIds:
+    """Find entailment and contradiction by label name, as transformers' pipeline does."""
+    names = {int(i): str(name).lower() for i, name in config.id2label.items()}
+    entailment = next((i for i, n in names.items() if n.startswith("entail")), -1)
+    contradiction = next((i for i, n in names.items() if n.startswith("contradict")), -1)
+    if entailment < 0:
+        entailment = len(names) - 1  # transformers' fallback: the last label
+    if contradiction < 0:
+        contradiction = len(names) - 1 if entailment == 0 else 0
+    return NliIds(entailment=entailment, contradiction=contradiction)
+
+
+def _options(params: Mapping[str, Any]) -> tuple[str, bool]:
+    """hypothesis_template (with exactly one {}) and multi_label, with defaults."""
+    template = params.get("hypothesis_template", DEFAULT_TEMPLATE)
+    if not isinstance(template, str) or template.count("{}") != 1:
+        raise InvalidInput("hypothesis_template must be a string with exactly one {}")
+    try:
+        template.format("x")
+    except (IndexError, KeyError, ValueError) as exc:
+        raise InvalidInput(f"hypothesis_template cannot be formatted: {exc}") from None
+    multi_label = params.get("multi_label", False)
+    if not isinstance(multi_label, bool):
+        raise InvalidInput(f"multi_label must be true or false, got {multi_label!r}")
+    return template, multi_label
+
+
+def _softmax(values: np.ndarray, axis: int) -> np.ndarray:
+    """A numerically stable softmax."""
+    exp = np.exp(values - values.max(axis=axis, keepdims=True))
+    return exp / exp.sum(axis=axis, keepdims=True)

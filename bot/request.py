@@ -1,0 +1,58 @@
+"""The plain data that flows between adapters and handlers (see STYLE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatKind = Literal["private", "group", "supergroup", "channel"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a user asked, independent of the transport that carried it.
+
+    `command` is the command name without slash or @suffix ("traducir"), or None for plain
+    text; `action` is a button's payload. `text` is the text after the command (or the whole
+    plain message); `reply_text` the text of the message this one replies to.
+    """
+
+    chat_id: int
+    user_id: int
+    chat_kind: ChatKind = "private"
+    command: str | None = None
+    text: str = ""
+    reply_text: str | None = None
+    document_text: str | None = None
+    document_error: str | None = None
+    action: str | None = None
+    replies_to_bot: bool = False
+
+    @property
+    def is_private(self) -> bool:
+        return self.chat_kind == "private"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes: Telegram's limit on callback data
+
+
+@dataclass(frozen=True)
+class ReplyFile:
+    name: str
+    content: bytes
+
+
+@dataclass
+class Reply:
+    """Telegram-HTML text parts (user text already escaped), optional buttons and a file."""
+
+    parts: list[str] = field(default_factory=list)
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: ReplyFile | None = None
+
+    @classmethod
+    def text(cls, *parts: str, buttons: list[list[Button]] | None = None) -> Reply:
+        return cls(parts=list(parts), buttons=buttons or [])

@@ -1,0 +1,21 @@
+"""/start and /ayuda: what the bot does and every command with an example."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.formatting import escape
+from bot.request import Reply, Request
+from bot.services import Services
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Greets and lists every command with a one-line example."""
+    lines = [texts.WELCOME, "", texts.HELP_TITLE]
+    for command, description in texts.COMMAND_MENU.items():
+        example = texts.EXAMPLES.get(command)
+        line = f"/{command} — {escape(description)}"
+        if example:
+            line += f"\n   <code>{escape(example)}</code>"
+        lines.append(line)
+    lines += ["", texts.HELP_FOOTER]
+    return Reply.text("\n".join(lines))

@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny real-architecture models on disk, settings pointing at them, services."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transformers.utils import logging as hf_logging
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.engine.registry import TASK_KEYS
+from bot.services import Services
+from bot.store import ChatStore
+from tests.tiny_models import build_all
+
+hf_logging.disable_progress_bar()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every task's tiny model, built once per test session."""
+    return build_all(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def make_settings(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[..., Settings]:
+    """Settings pointing every task at its tiny model; keyword arguments override."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {f"model_{key}": str(tiny_models[key]) for key in TASK_KEYS}
+        values.update(data_dir=tmp_path / "data", torch_threads=1)
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[Engine]:
+    eng = Engine(settings)
+    yield eng
+    await eng.close()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[ChatStore]:
+    chat_store = ChatStore(settings.database_path)
+    yield chat_store
+    chat_store.close()
+
+
+@pytest.fixture
+def services(settings: Settings, engine: Engine, store: ChatStore) -> Services:
+    return Services(settings=settings, engine=engine, store=store, bot_username="TertuliaTestBot")

@@ -1,0 +1,51 @@
+"""Running one task without the engine's queues: for task-level tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
+
+import torch
+
+from bot.engine.loading import load_model
+from bot.engine.registry import create_task
+from bot.engine.tasks.base import Feature, LoadedModel, Task
+
+T = TypeVar("T")
+
+
+class DirectContext:
+    """A TaskContext that runs forward directly, in batches of `batch_size` features."""
+
+    def __init__(self, task: Task, lm: LoadedModel, batch_size: int = 64) -> None:
+        self.task = task
+        self.lm = lm
+        self.batch_size = batch_size
+        self.forward_calls: list[int] = []
+
+    async def prepare(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+    async def forward(self, features: list[Feature], params: Mapping[str, Hashable]) -> list[Any]:
+        out: list[Any] = []
+        for i in range(0, len(features), self.batch_size):
+            chunk = features[i : i + self.batch_size]
+            self.forward_calls.append(len(chunk))
+            with torch.inference_mode():
+                out.extend(self.task.forward(self.lm, chunk, params))
+        return out
+
+
+def load_task(key: str, folder: str) -> tuple[Task, LoadedModel]:
+    task = create_task(key)
+    lm = load_model(task, key, folder, torch.device("cpu"), torch.float32)
+    return task, lm
+
+
+async def run_direct(key: str, folder: str, inputs: list[Any], batch_size: int = 64,
+                     **params: Any) -> list[Any]:
+    """Load a task's model from a folder and run inputs through it."""
+    task, lm = await asyncio.to_thread(load_task, key, folder)
+    task.validate(inputs, params)
+    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
