@@ -54,15 +54,13 @@ class ZeroShotTask(Task):
         """Score every (text, label) pair in one forward and rank each request's labels."""
         self.validate(inputs, params)
         template, multi_label = _options(params)
-        features, truncated, ids = await ctx.prepare(self.preprocess, ctx.lm, inputs, template)
+        features, truncated = await ctx.prepare(self.preprocess, ctx.lm, inputs, template)
         raws = await ctx.forward(features, {})
-        return await ctx.prepare(
-            self.postprocess, inputs, features, raws, truncated, ids, multi_label
-        )
+        return await ctx.prepare(self.postprocess, inputs, features, raws, truncated, multi_label)
 
     def preprocess(
         self, lm: LoadedModel, inputs: list[ZeroShotInput], template: str
-    ) -> tuple[list[Feature], list[bool], NliIds]:
+    ) -> tuple[list[Feature], list[bool]]:
         """One feature per (text, hypothesis) pair; notes which texts had to be cut."""
         tokenizer = lm.tokenizer
         features: list[Feature] = []
@@ -93,16 +91,18 @@ class ZeroShotTask(Task):
                     )
                 )
             truncated.append(was_cut)
-        return features, truncated, nli_ids(lm.model.config)
+        return features, truncated
 
     @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
-        """The NLI logits of each pair."""
+        """The (contradiction, entailment) logits of each pair."""
+        ids = nli_ids(lm.model.config)
         batch = pad_batch(features, lm.pad_token_id, lm.device)
-        logits = lm.model(**batch).logits.float().cpu().numpy()
-        return [logits[row].copy() for row in range(len(features))]
+        logits = lm.model(**batch).logits[:, [ids.contradiction, ids.entailment]]
+        pairs = logits.float().cpu().numpy()
+        return [pairs[row].copy() for row in range(len(features))]
 
     def postprocess(
         self,
@@ -110,7 +110,6 @@ class ZeroShotTask(Task):
         features: list[Feature],
         raws: list[Any],
         truncated: list[bool],
-        ids: NliIds,
         multi_label: bool,
     ) -> list[Classification]:
         """Softmax entailment across labels, or entailment vs contradiction per label."""
@@ -120,13 +119,12 @@ class ZeroShotTask(Task):
         results: list[Classification] = []
         for item, by_label, cut in zip(inputs, logits, truncated, strict=True):
             labels = clean_labels(item.labels)
-            rows = np.stack([by_label[i] for i in range(len(labels))]).astype(np.float64)
+            pairs = np.stack([by_label[i] for i in range(len(labels))]).astype(np.float64)
             if multi_label or len(labels) == 1:
                 # A lone label has nothing to compete with: judge it on its own, like transformers.
-                pair = rows[:, [ids.contradiction, ids.entailment]]
-                scores = _softmax(pair, axis=1)[:, 1]
+                scores = _softmax(pairs, axis=1)[:, 1]
             else:
-                scores = _softmax(rows[:, ids.entailment], axis=0)
+                scores = _softmax(pairs[:, 1], axis=0)
             order = sorted(range(len(labels)), key=lambda i: -scores[i])
             ranked = [LabelScore(labels[i], float(scores[i])) for i in order]
             results.append(Classification(labels=ranked, truncated=cut))

@@ -1,0 +1,461 @@
+"""Drive the real PTB Application against the fake Bot API, so the e2e harness itself is trusted."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import json
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tests.e2e.botapi_server import (
+    BotApiServer,
+    ChatSpec,
+    HtmlParseError,
+    UserSpec,
+    group_chat,
+    parse_html,
+    private_chat,
+    run_application,
+)
+
+ANA = UserSpec(id=1001, first_name="Ana", username="ana_r")
+LUIS = UserSpec(id=1002, first_name="Luis")
+ANA_CHAT = private_chat(ANA)
+GROUP = group_chat(-1001234567890, "Tertulia")
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply with the command arguments, quoting the command."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        " ".join(context.args or []) or "(vacío)", do_quote=True
+    )
+
+
+async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show an inline keyboard, so a callback query has something to press."""
+    assert update.effective_message is not None
+    await update.effective_chat.send_action("typing")  # type: ignore[union-attr]
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Sí", callback_data="yes"),
+                InlineKeyboardButton("No", callback_data="no"),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(
+        "<b>¿Seguimos?</b>", parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer the button and edit the message, removing the keyboard."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(f"Elegiste {query.data}")
+    await query.edit_message_text(f"Elegiste: <i>{query.data}</i>", parse_mode=ParseMode.HTML)
+
+
+async def document_length(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Download the document through getFile and reply with its size."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    data = await (await context.bot.get_file(message.document.file_id)).download_as_bytearray()
+    await message.reply_text(f"{len(data)} bytes; caption={message.caption!r}")
+
+
+async def replied(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say which message the user replied to."""
+    message = update.effective_message
+    assert message is not None and message.reply_to_message is not None
+    await message.reply_text(f"respondiste a: {message.reply_to_message.text}")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    """A started fake Bot API, stopped after the test."""
+    async with BotApiServer() as srv:
+        yield srv
+
+
+def build_app(server: BotApiServer) -> Application:
+    """The real PTB Application, pointed at the fake server."""
+    app = (
+        ApplicationBuilder()
+        .token(server.token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
+    app.add_handler(CommandHandler("echo", echo))
+    app.add_handler(CommandHandler("menu", menu))
+    app.add_handler(CallbackQueryHandler(pressed))
+    app.add_handler(MessageHandler(filters.Document.ALL, document_length))
+    app.add_handler(MessageHandler(filters.TEXT & filters.REPLY & ~filters.COMMAND, replied))
+    return app
+
+
+@pytest.fixture
+async def app(server: BotApiServer) -> AsyncIterator[Application]:
+    """A polling Application for the test, shut down cleanly afterwards."""
+    application = build_app(server)
+    async with run_application(application):
+        yield application
+
+
+async def test_command_round_trip_private(server: BotApiServer, app: Application) -> None:
+    """A /command in a private chat reaches CommandHandler and the reply comes back fast."""
+    assert app.bot.username == "TertuliaTestBot"
+    update = server.user_sends(ANA_CHAT, ANA, "/echo hola mundo")
+    started = time.perf_counter()
+    [reply] = await server.wait_for_messages(ANA.id, 1)
+    elapsed = time.perf_counter() - started
+    assert reply["text"] == "hola mundo"
+    assert reply["reply_to"] == update["message"]["message_id"]
+    assert reply["chat_id"] == ANA.id
+    assert elapsed < 2.0, f"round trip took {elapsed:.3f}s"
+
+    # Second round trip after mark(): only the new message is returned.
+    server.mark(ANA.id)
+    server.user_sends(ANA_CHAT, ANA, "/echo otra vez")
+    [second] = await server.wait_for_messages(ANA.id, 1)
+    assert second["text"] == "otra vez"
+    assert [m["text"] for m in server.messages(ANA.id)] == ["hola mundo", "otra vez"]
+    assert server.unknown_methods == []
+
+
+async def test_round_trip_latency(server: BotApiServer, app: Application) -> None:
+    """Measure ten round trips; long polling with poll_interval=0 keeps each in milliseconds."""
+    timings = []
+    for i in range(10):
+        server.mark(ANA.id)
+        started = time.perf_counter()
+        server.user_sends(ANA_CHAT, ANA, f"/echo {i}")
+        await server.wait_for_messages(ANA.id, 1)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"round trips: median {sorted(timings)[5] * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms"
+    )
+    assert max(timings) < 2.0
+
+
+async def test_group_command_with_bot_suffix(server: BotApiServer, app: Application) -> None:
+    """/cmd@TertuliaTestBot works in a group; a command for another bot is ignored."""
+    update = server.user_sends(GROUP, LUIS, "/echo@TertuliaTestBot buenas")
+    message = update["message"]
+    assert message["chat"] == {"id": GROUP.id, "type": "supergroup", "title": "Tertulia"}
+    assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 21}]
+    [reply] = await server.wait_for_messages(GROUP.id, 1)
+    assert reply["text"] == "buenas"
+
+    server.mark(GROUP.id)
+    server.user_sends(GROUP, LUIS, "/echo@OtroBot nada")
+    await server.expect_silence(GROUP.id, 0.3)
+
+
+async def test_basic_group_and_private_chat_helpers() -> None:
+    """Chat helpers follow Telegram's id conventions."""
+    assert private_chat(ANA).id == ANA.id
+    assert group_chat(-42, "x", "group").type == "group"
+    with pytest.raises(ValueError):
+        group_chat(42)
+    with pytest.raises(ValueError):
+        ChatSpec(id=-5, type="private")
+
+
+async def test_callback_query_edit_and_answer(server: BotApiServer, app: Application) -> None:
+    """Pressing an inline button reaches CallbackQueryHandler; the edit keeps a history."""
+    server.user_sends(ANA_CHAT, ANA, "/menu")
+    [shown] = await server.wait_for_messages(ANA.id, 1)
+    assert server.chat_actions(ANA.id) == ["typing"]
+    assert shown["plain_text"] == "¿Seguimos?"
+    assert shown["entities"] == [{"type": "bold", "offset": 0, "length": 10}]
+    buttons = shown["reply_markup"]["inline_keyboard"][0]
+    assert [b["callback_data"] for b in buttons] == ["yes", "no"]
+
+    server.user_presses(ANA_CHAT, ANA, shown["message_id"], "yes")
+    await server.wait_until(lambda: bool(shown["history"]), timeout=5)
+    assert shown["text"] == "Elegiste: <i>yes</i>"
+    assert shown["reply_markup"] is None  # edit without reply_markup drops the keyboard
+    assert shown["history"][0]["text"] == "<b>¿Seguimos?</b>"
+    await server.wait_until(lambda: bool(server.callback_answers), timeout=5)
+    assert server.callback_answers[0]["text"] == "Elegiste yes"
+    assert len(server.messages(ANA.id)) == 1
+
+    with pytest.raises(ValueError, match="no button"):
+        server.user_presses(ANA_CHAT, ANA, shown["message_id"], "no")
+
+
+async def test_document_download(server: BotApiServer, app: Application) -> None:
+    """A user document is served by getFile and the file URL; the bot can upload one back."""
+    payload = bytes(range(256)) * 40
+    server.user_sends(
+        ANA_CHAT, ANA, "mi archivo", document=("notas.bin", payload, "application/octet-stream")
+    )
+    [reply] = await server.wait_for_messages(ANA.id, 1)
+    assert reply["text"] == f"{len(payload)} bytes; caption='mi archivo'"
+    assert any(r.method == "download" for r in server.request_log)
+
+    sent = await app.bot.send_document(
+        ANA.id, b"contenido", filename="resumen.txt", caption="<b>hoy</b>", parse_mode="HTML"
+    )
+    assert sent.document is not None and sent.document.file_name == "resumen.txt"
+    assert sent.caption == "hoy"
+    record = server.messages(ANA.id)[-1]
+    assert record["document"]["filename"] == "resumen.txt"
+    assert record["document"]["data"] == b"contenido"
+    again = await (await app.bot.get_file(sent.document.file_id)).download_as_bytearray()
+    assert bytes(again) == b"contenido"
+
+
+async def test_reply_to_embeds_message(server: BotApiServer, app: Application) -> None:
+    """reply_to embeds the earlier message (here one the bot sent) as reply_to_message."""
+    server.user_sends(ANA_CHAT, ANA, "/echo primero")
+    [first] = await server.wait_for_messages(ANA.id, 1)
+    server.mark(ANA.id)
+    update = server.user_sends(ANA_CHAT, ANA, "¿y esto?", reply_to=first["message_id"])
+    assert update["message"]["reply_to_message"]["from"]["is_bot"] is True
+    [reply] = await server.wait_for_messages(ANA.id, 1)
+    assert reply["text"] == "respondiste a: primero"
+    with pytest.raises(KeyError):
+        server.user_sends(ANA_CHAT, ANA, "x", reply_to=999)
+
+
+async def test_html_validation(server: BotApiServer, app: Application) -> None:
+    """Invalid HTML, over-long and empty texts are rejected with Telegram's errors."""
+    bot = app.bot
+    with pytest.raises(
+        BadRequest, match=r"(?i)can't parse entities: unsupported start tag \"foo\""
+    ):
+        await bot.send_message(ANA.id, "<foo>hola</foo>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(ANA.id, "2 < 3", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(ANA.id, "<b>sin cerrar", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities: unmatched end tag"):
+        await bot.send_message(ANA.id, "<b><i>x</b></i>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(ANA.id, "a&nbsp;b", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(ANA.id, "x" * 4097)
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(ANA.id, "<b> </b>", parse_mode="HTML")
+    assert server.messages(ANA.id) == []
+
+    # 4096 visible characters are fine even when the markup makes the text longer.
+    long_ok = "<b>" + "x" * 4000 + "</b>" + "&lt;" * 96
+    sent = await bot.send_message(ANA.id, long_ok, parse_mode="HTML")
+    assert len(sent.text) == 4096
+    ok = (
+        '<b>negrita <i>y cursiva</i></b> <a href="https://e.org/?a=1&amp;b=2">enlace</a>'
+        " &quot;x&quot; &#191;"
+    )
+    sent = await bot.send_message(ANA.id, ok, parse_mode="HTML")
+    assert sent.text == 'negrita y cursiva enlace "x" ¿'
+    assert server.messages(ANA.id)[-1]["text"] == ok
+    assert len(server.errors) == 7
+
+
+def test_parse_html_rules() -> None:
+    """The validator accepts Telegram's tags and rejects the rest, offline."""
+    text, entities = parse_html(
+        '<tg-spoiler>s</tg-spoiler><span class="tg-spoiler">p</span>'
+        '<blockquote expandable>q</blockquote><pre><code class="language-python">c</code></pre>'
+        "<u>u</u><s>s</s><del>d</del><ins>i</ins><em>e</em><strong>b</strong><code>x</code>😀<b>y</b>"
+    )
+    assert text == "spqcusdiebx😀y"
+    kinds = [e["type"] for e in entities]
+    assert kinds[:4] == ["spoiler", "spoiler", "expandable_blockquote", "pre"]
+    assert entities[3]["language"] == "python"
+    assert entities[-1] == {"type": "bold", "offset": 13, "length": 1}  # emoji is 2 UTF-16 units
+    for bad in ("<br>", "<b>x", "x</b>", "<span>x</span>", "a & b", "<a href='x'>y", "<b x"):
+        with pytest.raises(HtmlParseError):
+            parse_html(bad)
+    assert parse_html("a & b > c", strict=False)[0] == "a & b > c"
+
+
+async def test_flood_control_raises_retry_after(server: BotApiServer, app: Application) -> None:
+    """An injected 429 reaches PTB as RetryAfter; the next send goes through."""
+    server.flood(ANA.id, retry_after=7, times=2)
+    for _ in range(2):
+        with pytest.raises(RetryAfter) as caught:
+            await app.bot.send_message(ANA.id, "hola")
+        assert "Retry in 7" in str(caught.value)
+    sent = await app.bot.send_message(ANA.id, "hola")
+    assert sent.text == "hola"
+    assert [e.error_code for e in server.errors] == [429, 429]
+
+
+async def test_unreachable_and_slow(server: BotApiServer) -> None:
+    """502 and dropped connections surface as NetworkError; slow() delays answers."""
+    async with build_app(server) as app:  # no polling: an outage would make it back off
+        await _outage_checks(server, app)
+
+
+async def _outage_checks(server: BotApiServer, app: Application) -> None:
+    """Body of test_unreachable_and_slow, run on an Application that does not poll."""
+    server.set_unreachable(True)
+    with pytest.raises(NetworkError):
+        await app.bot.send_message(ANA.id, "hola")
+    server.set_unreachable(True, mode="drop")
+    with pytest.raises(NetworkError):
+        await app.bot.send_message(ANA.id, "hola")
+    server.set_unreachable(False)
+    await app.bot.send_message(ANA.id, "de vuelta")
+    server.slow(0.2)
+    started = time.perf_counter()
+    await app.bot.send_message(ANA.id, "lento")
+    assert time.perf_counter() - started >= 0.2
+    server.slow(0)
+    assert [m["text"] for m in server.messages(ANA.id)] == ["de vuelta", "lento"]
+
+
+async def test_unknown_method_and_commands(server: BotApiServer, app: Application) -> None:
+    """Unknown methods answer 404 and are recorded; setMyCommands is recorded and validated."""
+    with pytest.raises(TelegramError):
+        await app.bot.do_api_request("sendPigeon", api_kwargs={"chat_id": ANA.id})
+    assert server.unknown_methods == ["sendPigeon"]
+
+    await app.bot.set_my_commands([("echo", "Repite"), ("menu", "Menú")])
+    assert server.commands == [
+        {"command": "echo", "description": "Repite"},
+        {"command": "menu", "description": "Menú"},
+    ]
+    assert [c.command for c in await app.bot.get_my_commands()] == ["echo", "menu"]
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
+        await app.bot.set_my_commands([("Echo", "Mayúsculas no")])
+    await app.bot.delete_my_commands()
+    assert server.commands == []
+
+
+async def test_edit_rules(server: BotApiServer, app: Application) -> None:
+    """Edits with identical content and oversize callback_data fail like on Telegram."""
+    sent = await app.bot.send_message(ANA.id, "hola")
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await app.bot.edit_message_text("hola", ANA.id, sent.message_id)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
+        await app.bot.edit_message_reply_markup(ANA.id, sent.message_id, reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="ok")]])
+    edited = await app.bot.edit_message_reply_markup(ANA.id, sent.message_id, reply_markup=keyboard)
+    assert edited.reply_markup == keyboard
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await app.bot.edit_message_text("x", ANA.id, 12345)
+    assert await app.bot.delete_message(ANA.id, sent.message_id)
+    assert server.messages(ANA.id)[0]["deleted"] is True
+
+
+async def test_get_updates_offset_limit_and_long_poll(server: BotApiServer) -> None:
+    """getUpdates honours offset, limit and the long-poll timeout (without an Application)."""
+    bot = build_app(server).bot
+    async with bot:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assert await bot.get_updates(timeout=dtm.timedelta(seconds=0.3)) == ()
+        assert loop.time() - started >= 0.29
+
+        for i in range(3):
+            server.user_sends(ANA_CHAT, ANA, f"m{i}")
+        first = await bot.get_updates(limit=2)
+        assert [u.message.text for u in first] == ["m0", "m1"]  # type: ignore[union-attr]
+        rest = await bot.get_updates(offset=first[-1].update_id + 1)
+        assert [u.message.text for u in rest] == ["m2"]  # type: ignore[union-attr]
+        assert server.pending_updates == 1
+
+        # A waiting long poll returns as soon as an update arrives.
+        poll = asyncio.create_task(bot.get_updates(offset=rest[-1].update_id + 1, timeout=5))
+        await asyncio.sleep(0.05)
+        started = loop.time()
+        server.user_sends(ANA_CHAT, ANA, "m3")
+        got = await poll
+        assert [u.message.text for u in got] == ["m3"]  # type: ignore[union-attr]
+        assert loop.time() - started < 0.5
+
+
+async def test_stop_wakes_pending_long_poll() -> None:
+    """Stopping the server does not wait for a pending long poll to time out."""
+    srv = BotApiServer()
+    await srv.start()
+    bot = build_app(srv).bot
+    await bot.initialize()
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await srv.wait_until(lambda: bool(srv.calls("getUpdates")), timeout=5)
+    started = time.perf_counter()
+    await srv.stop()
+    assert await poll == ()
+    await bot.shutdown()
+    assert time.perf_counter() - started < 2
+
+
+async def test_json_and_form_bodies_and_auth(server: BotApiServer) -> None:
+    """Raw clients get the same answers for JSON and form bodies; a wrong token gets 401."""
+    markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    async with aiohttp.ClientSession() as session:
+        url = f"{server.base_url}{server.token}/sendMessage"
+        async with session.post(
+            url, json={"chat_id": ANA.id, "text": "json", "reply_markup": markup}
+        ) as resp:
+            body = await resp.json()
+        assert body["ok"] is True
+        assert body["result"]["reply_markup"] == markup
+        form = {"chat_id": str(ANA.id), "text": "form", "reply_markup": json.dumps(markup)}
+        async with session.post(url, data=form) as resp:
+            assert (await resp.json())["result"]["text"] == "form"
+        async with session.get(url, params={"chat_id": str(ANA.id), "text": "get"}) as resp:
+            assert (await resp.json())["ok"] is True
+        async with session.post(
+            url, data={"chat_id": "1", "text": "x", "reply_markup": "{"}
+        ) as resp:
+            assert resp.status == 400
+        async with session.post(f"{server.base_url}0:bad/getMe") as resp:
+            assert resp.status == 401
+        async with session.post(f"{server.base_url}{server.token}/fooBar") as resp:
+            assert await resp.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+    assert [m["text"] for m in server.messages(ANA.id)] == ["json", "form", "get"]
+    assert server.messages(ANA.id)[1]["reply_markup"] == markup
+    assert server.unknown_methods == ["fooBar"]
+
+
+async def test_webhook_close_and_logout(server: BotApiServer) -> None:
+    """Webhook state makes getUpdates conflict like Telegram; close/logOut just answer true."""
+    async with build_app(server).bot as bot:
+        assert await bot.set_webhook("https://example.org/hook")
+        assert (await bot.get_webhook_info()).url == "https://example.org/hook"
+        with pytest.raises(Conflict):
+            await bot.get_updates()
+        assert await bot.delete_webhook()
+        assert await bot.get_updates() == ()
+        assert await bot.close()
+        assert await bot.log_out()
+    assert server.closed and server.logged_out
+
+
+async def test_privacy_mode_filters_group_chatter() -> None:
+    """With privacy_mode, plain group chatter is not delivered; commands and mentions are."""
+    async with BotApiServer(privacy_mode=True) as srv:
+        srv.user_sends(GROUP, LUIS, "charla sin más")
+        srv.user_sends(GROUP, LUIS, "/echo hola")
+        srv.user_sends(GROUP, LUIS, "oye @TertuliaTestBot")
+        srv.user_sends(ANA_CHAT, ANA, "privado")
+        assert srv.pending_updates == 3
