@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessorList
@@ -99,7 +99,8 @@ def token_counter(tokenizer: Any) -> Callable[[str], int]:
 
     def count(text: str) -> int:
         if text not in cache:
-            cache[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+            cache[text] = len(ids)
         return cache[text]
 
     return count
@@ -159,11 +160,12 @@ class RowLimitProcessor(LogitsProcessor):
             self.start = input_ids.shape[-1]
         step = input_ids.shape[-1] - self.start + 1  # 1-based number of the token being chosen
         rows = (self.limits == step).to(scores.device)
-        if bool(rows.any()):
-            scores = scores.clone()
-            scores[rows] = -float("inf")
-            scores[rows, self.eos_id] = 0.0
-        return scores
+        if not bool(rows.any()):
+            return scores
+        forced = scores.clone()
+        forced[rows] = -float("inf")
+        forced[rows, self.eos_id] = 0.0
+        return cast(torch.FloatTensor, forced)
 
 
 class TranslationTask(Task):
@@ -184,6 +186,12 @@ class TranslationTask(Task):
     def smoke_input(self) -> Any:
         """One short sentence in the source language."""
         return "Hello, how are you today?" if self.source == "en" else super().smoke_input()
+
+    def answer_without_model(self, inputs: list[Any], params: dict[str, Any]) -> list[Any] | None:
+        """Blank texts translate to nothing: no reason to load a model for them."""
+        if any(text.strip() for text in inputs):
+            return None
+        return [Translation("", self.source, self.target, pieces=0) for _ in inputs]
 
     def _options(self, params: Mapping[str, Any]) -> tuple[int | None, int]:
         """(max_new_tokens or None for 'derive from each piece', num_beams)."""
@@ -215,7 +223,7 @@ class TranslationTask(Task):
             for number, paragraph in enumerate(paragraphs):
                 pieces = pack_sentences(split_sentences(paragraph), count, budget)
                 for order, piece in enumerate(pieces):
-                    ids = lm.tokenizer(piece)["input_ids"]
+                    ids = lm.tokenizer(piece, verbose=False)["input_ids"]
                     cut = len(ids) > lm.max_length
                     if cut:  # only reachable when the tokenizer merges across the packing
                         ids = [*ids[: lm.max_length - 1], ids[-1]]

@@ -1,0 +1,163 @@
+"""Summarisation: chunks and rounds for long texts, batching invariance, limits, validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import Summary
+from bot.engine.tasks.base import LoadedModel
+from bot.engine.tasks.summarization import MAX_ROUNDS, SummarizationTask
+from tests.engine.harness import DirectContext, load_task, run_direct
+from tests.tiny_models import build_summarize, spanish_corpus
+
+
+def spanish_text(chars: int) -> str:
+    """Deterministic Spanish prose of about `chars` characters, in paragraphs of six sentences."""
+    parts: list[str] = []
+    sentences = spanish_corpus()
+    total = 0
+    for i in range(10_000):
+        sentence = sentences[i % len(sentences)] + ("\n\n" if (i + 1) % 6 == 0 else " ")
+        parts.append(sentence)
+        total += len(sentence)
+        if total >= chars:
+            break
+    return "".join(parts).strip()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest single-threaded, above all on a busy two-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root: Path = tmp_path_factory.mktemp("summarize")
+    return str(build_summarize(root / "summarize"))
+
+
+@pytest.fixture(scope="module")
+def loaded(folder: str) -> tuple[SummarizationTask, LoadedModel]:
+    task, lm = load_task("summarize", folder)
+    assert isinstance(task, SummarizationTask)
+    return task, lm
+
+
+async def summarize(
+    loaded: tuple[SummarizationTask, LoadedModel],
+    inputs: list[Any],
+    batch_size: int = 64,
+    **params: Any,
+) -> tuple[list[Summary], DirectContext]:
+    """Run the task on an already loaded model and keep the context to count forwards."""
+    task, lm = loaded
+    task.validate(inputs, params)
+    ctx = DirectContext(task, lm, batch_size)
+    return await task.run(ctx, inputs, params), ctx
+
+
+async def test_result_type_and_fields(
+    folder: str, loaded: tuple[SummarizationTask, LoadedModel]
+) -> None:
+    task, _ = loaded
+    [result] = await run_direct("summarize", folder, [task.smoke_input()])
+    assert isinstance(result, Summary)
+    assert isinstance(result.text, str) and result.text == result.text.strip()
+    assert (result.chunks, result.rounds, result.truncated) == (1, 1, False)
+
+
+async def test_batched_equals_one_by_one(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
+    inputs = ["Hola.", spanish_text(2500), "", spanish_text(600), "¿Dónde está el niño?"]
+    alone, _ = await summarize(loaded, inputs, batch_size=1)
+    together, ctx = await summarize(loaded, inputs)
+    assert together == alone
+    assert alone[1].chunks > 1 and alone[1].rounds == 2
+    # Round one: every chunk of every text at once; round two: the one long text again.
+    assert ctx.forward_calls == [alone[1].chunks + 3, 1]
+
+
+async def test_long_text_is_summarised_in_rounds(
+    loaded: tuple[SummarizationTask, LoadedModel],
+) -> None:
+    task, lm = loaded
+    text = spanish_text(20_000)
+    assert len(text) >= 20_000
+    features = task.preprocess(lm, [text], False)
+    assert len(features) > 3 and all(f.length <= lm.max_length for f in features)
+    assert all(not f.meta["cut"] for f in features)
+    results, ctx = await summarize(loaded, [text])
+    [result] = results
+    assert result.chunks == len(features)
+    assert 2 <= result.rounds <= MAX_ROUNDS and result.truncated is False
+    assert len(ctx.forward_calls) == result.rounds
+    assert ctx.forward_calls[0] == result.chunks and ctx.forward_calls[-1] == 1
+
+
+async def test_rounds_are_capped_and_the_rest_is_cut(
+    loaded: tuple[SummarizationTask, LoadedModel],
+) -> None:
+    # Summaries as long as their chunks never shrink, so only the cap ends the rounds.
+    text = spanish_text(2000)
+    [result], ctx = await summarize(loaded, [text], max_new_tokens=300, min_new_tokens=300)
+    assert result.rounds == MAX_ROUNDS and result.truncated is True
+    assert len(ctx.forward_calls) == MAX_ROUNDS and ctx.forward_calls[-1] == 1
+
+
+async def test_empty_and_blank_texts_need_no_forward(
+    loaded: tuple[SummarizationTask, LoadedModel],
+) -> None:
+    results, ctx = await summarize(loaded, ["", "  \n\n "])
+    assert ctx.forward_calls == []
+    assert results == [Summary("", chunks=0, rounds=0, truncated=False)] * 2
+    task, _ = loaded
+    assert task.answer_without_model(["", " "], {}) == results  # the engine skips the model
+    assert task.answer_without_model(["", "Hola."], {}) is None
+
+
+async def test_one_forward_per_batch(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
+    inputs = [f"El tren sale a las {h}:30. Llega a Córdoba por la tarde." for h in range(10)]
+    results, ctx = await summarize(loaded, inputs)
+    assert ctx.forward_calls == [10]
+    assert all((r.chunks, r.rounds) == (1, 1) for r in results)
+    _, small = await summarize(loaded, inputs, batch_size=4)
+    assert small.forward_calls == [4, 4, 2]
+
+
+async def test_generation_length_is_bounded(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
+    task, lm = loaded
+    features = task.preprocess(lm, ["María come una manzana.", spanish_text(400)], False)
+    params = {"max_new_tokens": 5, "min_new_tokens": 5, "num_beams": 1}
+    with torch.inference_mode():
+        raws = task.forward(lm, features, params)
+    assert [len(ids) for ids in raws] == [5, 5]
+    with torch.inference_mode():
+        beams = task.forward(lm, features, {**params, "num_beams": 2})
+    assert [len(ids) for ids in beams] == [5, 5]
+
+
+async def test_validation_rejects_bad_input(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
+    task, _ = loaded
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        ("una cadena", {}),
+        ([None], {}),
+        (["hola"], {"num_beams": 5}),
+        (["hola"], {"max_new_tokens": 0}),
+        (["hola"], {"max_new_tokens": 10_000}),
+        (["hola"], {"max_new_tokens": 10, "min_new_tokens": 11}),
+        (["hola"], {"min_new_tokens": -1}),
+        (["hola"], {"length_penalty": 2.0}),
+    ]
+    for inputs, params in cases:
+        with pytest.raises(InvalidInput):
+            task.validate(inputs, params)
+    task.validate(["hola"], {"max_new_tokens": 64, "min_new_tokens": 8, "num_beams": 4})
