@@ -105,7 +105,7 @@ class Engine:
         self._cache: ModelCache = ModelCache(
             self._worker,
             self.dtype,
-            settings.model_memory_mb * 2**20,
+            int(settings.model_memory_mb * 2**20),
             settings.batch_max_size,
             settings.batch_max_tokens,
         )
@@ -146,7 +146,7 @@ class Engine:
         slot.task.validate(inputs, params)
         if not inputs:
             return []
-        quick = slot.task.answer_without_model(inputs, params)
+        quick = await asyncio.to_thread(slot.task.answer_without_model, inputs, params)
         if quick is not None:
             return quick
         if self._pending[task] >= self.settings.queue_max:
@@ -177,6 +177,10 @@ class Engine:
             self._pending[task] -= 1
             if not any(self._pending.values()):
                 self._idle.set()
+
+    def unload(self, task: str) -> None:
+        """Drop a task's model if it is idle (frees memory; the next request reloads it)."""
+        self._cache.evict(self._cache.slots[get_spec(task).key])
 
     def _prep_executor(self, task: str) -> ThreadPoolExecutor:
         # One tokenizer thread per model: fast tokenizers must not be shared across threads.

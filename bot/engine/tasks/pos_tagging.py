@@ -1,0 +1,190 @@
+"""Part-of-speech tagging, word by word, with character spans into the original text.
+
+We split the text into words ourselves (letters/digits with inner apostrophes, and every other
+mark or emoji on its own), so each word gets exactly one tag: that of its first sub-token.
+Long texts are packed into windows of whole words that fit the model, breaking after a
+sentence end where one is near; every word is tagged exactly once and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForTokenClassification
+
+from bot.engine.results import PosResult, TaggedWord
+from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.text_classification import (
+    SCORE_DIGITS,
+    check_params,
+    check_texts,
+    label_names,
+    special_frame,
+)
+
+UPOS_ES: dict[str, str] = {
+    "ADJ": "adjetivo",
+    "ADP": "preposición",
+    "ADV": "adverbio",
+    "AUX": "verbo auxiliar",
+    "CCONJ": "conjunción coordinante",
+    "DET": "determinante",
+    "INTJ": "interjección",
+    "NOUN": "sustantivo",
+    "NUM": "numeral",
+    "PART": "partícula",
+    "PRON": "pronombre",
+    "PROPN": "nombre propio",
+    "PUNCT": "signo de puntuación",
+    "SCONJ": "conjunción subordinante",
+    "SYM": "símbolo",
+    "VERB": "verbo",
+    "X": "otro",
+}
+"""Spanish names of the 17 Universal Dependencies tags, for the reply."""
+
+# Marks that belong to the character before them: accents, keycaps, variation selectors,
+# skin tones and emoji tag sequences.
+_MARKS = (
+    "\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+)
+_LETTER = rf"(?:[^\W_][{_MARKS}]*)"
+_WORD = re.compile(
+    r"\d+(?:[.,:]\d+)+"  # one number: "3,14", "1.000", "8:30"
+    rf"|{_LETTER}+(?:['’]{_LETTER}+)*"  # words and numbers, "l'amour", "d’Artagnan"
+    r"|[\U0001f1e6-\U0001f1ff]{2}"  # a flag is two regional indicators
+    rf"|[^\s{_MARKS}][{_MARKS}]*(?:\u200d[^\s{_MARKS}][{_MARKS}]*)*"  # a mark or a (ZWJ) emoji
+    rf"|[{_MARKS}]+"  # stray marks still belong to some word
+)
+_SENTENCE_END = frozenset(".!?…;")
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """The words of a text with their character spans; no character outside them but spaces."""
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def word_pieces(tokenizer: Any, words: list[str]) -> list[list[int]]:
+    """Token ids of each word, tokenised as pre-split words the way the model was fine-tuned."""
+    if not words:
+        return []
+    pieces: list[list[int]] = [[] for _ in words]
+    if getattr(tokenizer, "is_fast", False):
+        encoding = tokenizer(
+            words, is_split_into_words=True, add_special_tokens=False, verbose=False
+        )
+        for token_id, word_id in zip(encoding["input_ids"], encoding.word_ids(), strict=True):
+            if word_id is not None:
+                pieces[word_id].append(token_id)
+    else:
+        encoded = tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
+        pieces = [list(ids) for ids in encoded]
+    unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+    # A word the normaliser erases still needs a position to be tagged at.
+    return [ids or [unk] for ids in pieces]
+
+
+def pack_words(words: list[str], pieces: list[list[int]], budget: int) -> list[range]:
+    """Consecutive word ranges whose tokens fit the budget, preferring to cut after a sentence."""
+    sizes = [min(len(ids), budget) for ids in pieces]
+    windows: list[range] = []
+    start, used, last_end = 0, 0, -1
+    for i, size in enumerate(sizes):
+        if used + size > budget and i > start:
+            cut = i
+            if last_end >= start and (last_end + 1 - start) * 2 >= i - start:
+                cut = last_end + 1  # the words after the sentence end move to the next window
+            windows.append(range(start, cut))
+            start, used, last_end = cut, sum(sizes[cut:i]), -1
+            if used + size > budget:  # the carried words and this one still do not fit
+                windows.append(range(start, i))
+                start, used = i, 0
+        used += size
+        if words[i] in _SENTENCE_END:
+            last_end = i
+    if start < len(sizes):
+        windows.append(range(start, len(sizes)))
+    return windows
+
+
+class PosTaggingTask(Task):
+    """One UPOS tag per word, with its probability and its span in the text."""
+
+    model_class = AutoModelForTokenClassification
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+        """Texts must be strings (an empty one simply has no words); no parameters."""
+        check_texts(inputs, allow_empty=True)
+        check_params(params, set())
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """Tag every window of every text in one forward, then give each word its tag."""
+        labels = label_names(ctx.lm)
+        prepared = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
+        words, features = prepared
+        raws = await ctx.forward(features, {}) if features else []
+        return await ctx.prepare(self.postprocess, words, features, raws, labels)
+
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], params: dict[str, Any]
+    ) -> tuple[list[list[tuple[str, int, int]]], list[Feature]]:
+        """Split texts into words, and words into windows of token ids that fit the model."""
+        tokenizer = lm.tokenizer
+        prefix, suffix = special_frame(tokenizer)
+        budget = max(1, lm.max_length - len(prefix) - len(suffix))
+        all_words: list[list[tuple[str, int, int]]] = []
+        features: list[Feature] = []
+        for index, text in enumerate(inputs):
+            words = split_words(text)
+            all_words.append(words)
+            texts = [w for w, _, _ in words]
+            pieces = word_pieces(tokenizer, texts)
+            for window in pack_words(texts, pieces, budget):
+                ids = list(prefix)
+                firsts = []
+                for i in window:
+                    firsts.append(len(ids))
+                    ids.extend(pieces[i][:budget])  # only a word's first token is read
+                ids.extend(suffix)
+                meta = {"request": index, "words": list(window), "firsts": firsts}
+                features.append(Feature(input_ids=ids, meta=meta))
+        return all_words, features
+
+    @torch.inference_mode()
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """Best label id and its probability at each word's first token."""
+        batch = pad_batch(features, lm.pad_token_id, lm.device)
+        probs = torch.softmax(lm.model(**batch).logits.float(), dim=-1)
+        raws = []
+        for row, feature in enumerate(features):
+            picked = probs[row, feature.meta["firsts"]]
+            best, ids = picked.max(dim=-1)
+            raws.append((ids.cpu().numpy(), best.cpu().numpy().astype(np.float64)))
+        return raws
+
+    def postprocess(
+        self,
+        words: list[list[tuple[str, int, int]]],
+        features: list[Feature],
+        raws: list[Any],
+        labels: list[str],
+    ) -> list[PosResult]:
+        """Place each window's tags back on its text's words."""
+        tagged: list[list[TaggedWord | None]] = [[None] * len(w) for w in words]
+        for feature, (ids, scores) in zip(features, raws, strict=True):
+            request = feature.meta["request"]
+            for i, label_id, score in zip(feature.meta["words"], ids, scores, strict=True):
+                word, start, end = words[request][i]
+                value = min(1.0, max(0.0, round(float(score), SCORE_DIGITS)))
+                tagged[request][i] = TaggedWord(word, labels[int(label_id)], value, start, end)
+        return [PosResult(words=[w for w in row if w is not None]) for row in tagged]
+
+    def smoke_input(self) -> Any:
+        """A short sentence with several word classes."""
+        return "El perro de María come pan en el parque."

@@ -1,0 +1,157 @@
+"""Whole-text classification (sentiment): long texts are read window by window and averaged.
+
+A text longer than the model's window is split at sentence boundaries into windows that fit
+(a sentence longer than a window is cut by tokens); every window is classified in the same
+forward and the label probabilities are averaged, weighted by each window's token count, so
+nothing is dropped and ``truncated`` stays False.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import Classification, LabelScore
+from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
+SCORE_DIGITS = 6
+"""Scores are rounded so float noise from batch padding cannot change a result."""
+
+
+def special_frame(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after one sequence (e.g. ``<s>`` and ``</s>``)."""
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return list(full[:start]), list(full[start + len(bare) :])
+    return [], []
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (or lines) of a text, so windows break where the meaning does."""
+    return [part for part in _SENTENCE_BREAK.split(text) if part.strip()]
+
+
+def pack_windows(pieces: list[list[int]], budget: int) -> list[list[int]]:
+    """Greedily join token pieces into windows of at most ``budget`` ids, cutting oversize ones."""
+    windows: list[list[int]] = []
+    current: list[int] = []
+    for piece in pieces:
+        if len(current) + len(piece) > budget and current:
+            windows.append(current)
+            current = []
+        while len(piece) > budget:
+            windows.append(piece[:budget])
+            piece = piece[budget:]
+        current = current + piece
+    if current or not windows:
+        windows.append(current)
+    return windows
+
+
+def check_texts(inputs: list[Any], allow_empty: bool = False) -> None:
+    """Inputs must be a list of strings; empty ones only where the task can answer them."""
+    if not isinstance(inputs, list):
+        raise InvalidInput(f"inputs must be a list of strings, got {type(inputs).__name__}")
+    for i, text in enumerate(inputs):
+        if not isinstance(text, str):
+            raise InvalidInput(f"input {i} must be a string, got {type(text).__name__}")
+        if not allow_empty and not text.strip():
+            raise InvalidInput(f"input {i} is empty")
+
+
+def check_params(params: dict[str, Any], known: set[str]) -> None:
+    """Unknown parameter names are caller bugs: say so before a model loads."""
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise InvalidInput(f"unknown parameters: {', '.join(unknown)}")
+
+
+def label_names(lm: LoadedModel) -> list[str]:
+    """The model's label names in id order, read once per run (postprocess may outlive it)."""
+    id2label = lm.model.config.id2label
+    return [str(id2label[i]) for i in range(len(id2label))]
+
+
+class TextClassificationTask(Task):
+    """One label distribution per text, from a sequence-classification head."""
+
+    model_class = AutoModelForSequenceClassification
+    params: frozenset[str] = frozenset()
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+        """Texts must be non-empty strings; this task takes no parameters."""
+        check_texts(inputs)
+        check_params(params, set(self.params))
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """Classify every window of every text in one forward, then average per text."""
+        labels = label_names(ctx.lm)
+        features = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
+        raws = await ctx.forward(features, {})
+        return await ctx.prepare(self.postprocess, len(inputs), features, raws, labels)
+
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], params: dict[str, Any]
+    ) -> list[Feature]:
+        """Tokenise each text into windows that fit the model, remembering their weights."""
+        tokenizer = lm.tokenizer
+        prefix, suffix = special_frame(tokenizer)
+        budget = max(1, lm.max_length - len(prefix) - len(suffix))
+        features: list[Feature] = []
+        for index, text in enumerate(inputs):
+            ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+            if len(ids) <= budget:
+                windows = [list(ids)]
+            else:
+                sentences = split_sentences(text)
+                pieces = tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]
+                windows = pack_windows([list(p) for p in pieces], budget)
+            for window in windows:
+                meta = {"request": index, "weight": max(1, len(window))}
+                features.append(Feature(input_ids=prefix + window + suffix, meta=meta))
+        return features
+
+    @torch.inference_mode()
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """Label probabilities for each window, as float64 numpy rows."""
+        batch = pad_batch(features, lm.pad_token_id, lm.device)
+        logits = lm.model(**batch).logits.float()
+        probs = torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float64)
+        return list(probs)
+
+    def postprocess(
+        self, count: int, features: list[Feature], raws: list[Any], labels: list[str]
+    ) -> list[Classification]:
+        """Average each text's window probabilities by window length and rank the labels."""
+        totals = np.zeros((count, len(labels)), dtype=np.float64)
+        weights = np.zeros(count, dtype=np.float64)
+        for feature, probs in zip(features, raws, strict=True):
+            index, weight = feature.meta["request"], feature.meta["weight"]
+            totals[index] += weight * np.asarray(probs, dtype=np.float64)
+            weights[index] += weight
+        results = []
+        for index in range(count):
+            mean = totals[index] / max(weights[index], 1.0)
+            results.append(Classification(labels=self.rank(mean, labels)))
+        return results
+
+    def rank(self, probs: np.ndarray, labels: list[str]) -> list[LabelScore]:
+        """All labels, best first; ties keep the model's label order so results are stable."""
+        scores = [round(float(p), SCORE_DIGITS) for p in probs]
+        order = sorted(range(len(labels)), key=lambda i: (-scores[i], i))
+        return [LabelScore(labels[i], min(1.0, max(0.0, scores[i]))) for i in order]
+
+    def smoke_input(self) -> Any:
+        """A short opinionated sentence."""
+        return "¡Qué día tan bonito hace hoy!"

@@ -1,0 +1,161 @@
+"""Poem continuation with a decoder-only model (GPT-2), batched with left padding.
+
+A prompt longer than the model's window minus ``max_new_tokens`` keeps only its last tokens as
+model input; the returned text still starts with the whole prompt. Rows are left-padded with
+position ids taken from the attention mask, so a prompt gets the same greedy continuation alone
+or batched with others. With a ``seed``, each row is sampled from its own freshly seeded RNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import torch
+from transformers import AutoModelForCausalLM
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import GeneratedText
+from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.text_classification import check_params, check_texts
+
+DEFAULTS: dict[str, Any] = {
+    "max_new_tokens": 60,
+    "do_sample": True,
+    "temperature": 0.9,
+    "top_p": 0.95,
+    "seed": None,
+    "repetition_penalty": 1.2,
+}
+MAX_NEW_TOKENS = 200
+
+
+def _number(params: dict[str, Any], name: str, low: float, high: float) -> float:
+    """A float parameter within (low, high]; bools are not numbers here."""
+    value = params.get(name, DEFAULTS[name])
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
+        raise InvalidInput(f"parameter {name!r} must be a number in ({low}, {high}]")
+    return float(value)
+
+
+def generation_settings(params: dict[str, Any]) -> dict[str, Hashable]:
+    """Validated settings with defaults; sampling-only ones are None when decoding greedily."""
+    check_params(params, set(DEFAULTS))
+    max_new = params.get("max_new_tokens", DEFAULTS["max_new_tokens"])
+    if isinstance(max_new, bool) or not isinstance(max_new, int):
+        raise InvalidInput("parameter 'max_new_tokens' must be an integer")
+    if not 1 <= max_new <= MAX_NEW_TOKENS:
+        raise InvalidInput(f"parameter 'max_new_tokens' must be between 1 and {MAX_NEW_TOKENS}")
+    do_sample = params.get("do_sample", DEFAULTS["do_sample"])
+    if not isinstance(do_sample, bool):
+        raise InvalidInput("parameter 'do_sample' must be a bool")
+    seed = params.get("seed", DEFAULTS["seed"])
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidInput("parameter 'seed' must be an integer or None")
+    temperature = _number(params, "temperature", 0.0, 10.0)
+    top_p = _number(params, "top_p", 0.0, 1.0)
+    penalty = _number(params, "repetition_penalty", 0.0, 10.0)
+    return {
+        "max_new_tokens": max_new,
+        "do_sample": do_sample,
+        "temperature": temperature if do_sample else None,
+        "top_p": top_p if do_sample else None,
+        "seed": seed if do_sample else None,
+        "repetition_penalty": penalty,
+    }
+
+
+class TextGenerationTask(Task):
+    """The prompt followed by what the model writes next."""
+
+    model_class = AutoModelForCausalLM
+
+    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+        """Prompts must be strings (an empty one starts from scratch); parameters in range."""
+        check_texts(inputs, allow_empty=True)
+        generation_settings(params)
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
+        """Tokenise the prompts, generate for all of them at once, decode the new tokens."""
+        settings = generation_settings(params)
+        features, eos_id = await ctx.prepare(self.preprocess, ctx.lm, inputs, settings)
+        raws = await ctx.forward(features, {**settings, "eos_token_id": eos_id})
+        return await ctx.prepare(self.postprocess, ctx.lm, inputs, features, raws)
+
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], settings: Mapping[str, Hashable]
+    ) -> tuple[list[Feature], int | None]:
+        """Token ids of each prompt, keeping the last ones that leave room for the new tokens."""
+        tokenizer = lm.tokenizer
+        room = max(1, lm.max_length - int(settings["max_new_tokens"]))  # type: ignore[call-overload]
+        start_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else lm.pad_token_id
+        features = []
+        for index, prompt in enumerate(inputs):
+            ids = list(tokenizer(prompt, add_special_tokens=False, verbose=False)["input_ids"])
+            features.append(Feature(input_ids=ids[-room:] or [start_id], meta={"request": index}))
+        eos_id = tokenizer.eos_token_id
+        return features, int(eos_id) if eos_id is not None else None
+
+    @torch.inference_mode()
+    def forward(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[Any]:
+        """New token ids per row, cut before the first end-of-text."""
+        if params["seed"] is None:
+            return self._generate(lm, features, params)
+        rows = []
+        devices = [lm.device] if lm.device.type == "cuda" else []
+        for feature in features:  # one RNG stream per prompt: same seed, same poem, any batch
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(int(params["seed"]))  # type: ignore[call-overload]
+                rows.extend(self._generate(lm, [feature], params))
+        return rows
+
+    def _generate(
+        self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
+    ) -> list[list[int]]:
+        """One ``generate`` call over left-padded rows."""
+        batch = pad_batch(features, lm.pad_token_id, lm.device, left=True)
+        mask = batch["attention_mask"]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        eos_id = params["eos_token_id"]
+        options: dict[str, Any] = {
+            "max_new_tokens": params["max_new_tokens"],
+            "do_sample": params["do_sample"],
+            "repetition_penalty": params["repetition_penalty"],
+            "num_beams": 1,
+            "pad_token_id": lm.pad_token_id,
+        }
+        if eos_id is not None:
+            options["eos_token_id"] = eos_id
+        if params["do_sample"]:
+            options.update(temperature=params["temperature"], top_p=params["top_p"])
+        output = lm.model.generate(**batch, position_ids=positions, **options)
+        width = batch["input_ids"].shape[1]
+        rows = []
+        for new in output[:, width:].cpu().tolist():
+            if eos_id is not None and eos_id in new:
+                new = new[: new.index(eos_id)]
+            rows.append(new)
+        return rows
+
+    def postprocess(
+        self, lm: LoadedModel, inputs: list[str], features: list[Feature], raws: list[Any]
+    ) -> list[GeneratedText]:
+        """Decode only the new tokens, in context so spaces and accents come out right."""
+        tokenizer = lm.tokenizer
+        results: list[GeneratedText | None] = [None] * len(inputs)
+        for feature, new in zip(features, raws, strict=True):
+            options = {"skip_special_tokens": True, "clean_up_tokenization_spaces": False}
+            head = tokenizer.decode(feature.input_ids, **options)
+            full = tokenizer.decode(feature.input_ids + list(new), **options)
+            tail = full[len(head) :] if full.startswith(head) else tokenizer.decode(new, **options)
+            prompt = inputs[feature.meta["request"]]
+            # A row cut mid-character decodes to a replacement mark: drop it.
+            text = prompt + tail.rstrip("\ufffd")
+            results[feature.meta["request"]] = GeneratedText(text, prompt, len(new))
+        return [r for r in results if r is not None]
+
+    def smoke_input(self) -> Any:
+        """The opening of a poem."""
+        return "Verde que te quiero verde,"

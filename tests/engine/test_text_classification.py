@@ -1,0 +1,119 @@
+"""Sentiment classification: ranked labels, windows for long texts, batching-independent results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import Classification
+from bot.engine.tasks.base import LoadedModel, Task
+from bot.engine.tasks.text_classification import (
+    TextClassificationTask,
+    pack_windows,
+    split_sentences,
+)
+from tests.engine.harness import DirectContext, load_task
+from tests.tiny_models import SENTIMENT_LABELS, build_sentiment
+
+LONG_TEXT = (
+    "Me encanta este día 😊 #felicidad @amiga. Qué asco de tráfico 😡 otra vez tarde... "
+    "No sé qué pensar de la película, ni buena ni mala.\n"
+) * 200
+LONG_TEXT = LONG_TEXT[:20_000]
+ODD_TEXTS = [
+    "😊😡👍🏽",
+    "@usuario http://t.co/x #tag :)",
+    "¿¡!?...",
+    "ñ" * 600,
+    "a\u200bb \ufeff\u0301",
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
+    folder = build_sentiment(tmp_path_factory.mktemp("models") / "sentiment")
+    return load_task("sentiment", str(folder))
+
+
+async def classify(
+    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64
+) -> tuple[list[Classification], DirectContext]:
+    task, lm = loaded
+    task.validate(inputs, {})
+    ctx = DirectContext(task, lm, batch_size)
+    return await task.run(ctx, inputs, {}), ctx
+
+
+def assert_ranked(result: Classification) -> None:
+    assert isinstance(result, Classification)
+    assert {item.label for item in result.labels} == set(SENTIMENT_LABELS)
+    scores = [item.score for item in result.labels]
+    assert all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert sum(scores) == pytest.approx(1.0, abs=1e-4)
+    assert result.best == result.labels[0]
+    assert not result.truncated
+
+
+async def test_every_label_is_scored_best_first(loaded: tuple[Task, LoadedModel]) -> None:
+    results, _ = await classify(loaded, ["¡Qué día tan bonito!", "This is the worst service ever."])
+    assert len(results) == 2
+    for result in results:
+        assert_ranked(result)
+
+
+async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
+    inputs = ["Hola", "I love this song so much! :)", LONG_TEXT[:3000], *ODD_TEXTS]
+    together, _ = await classify(loaded, inputs, batch_size=3)
+    alone = [(await classify(loaded, [text], batch_size=1))[0][0] for text in inputs]
+    assert together == alone
+
+
+async def test_long_text_is_read_whole_in_windows(loaded: tuple[Task, LoadedModel]) -> None:
+    _, lm = loaded
+    features = TextClassificationTask().preprocess(lm, [LONG_TEXT], {})
+    assert len(features) > 1
+    assert all(f.length <= lm.max_length for f in features)
+    pieces = lm.tokenizer(split_sentences(LONG_TEXT), add_special_tokens=False)["input_ids"]
+    windows = [f.input_ids[1:-1] for f in features]  # without <s> and </s>
+    assert [t for w in windows for t in w] == [t for p in pieces for t in p]  # no token left out
+    assert [f.meta["weight"] for f in features] == [len(w) for w in windows]
+    results, ctx = await classify(loaded, [LONG_TEXT, "Hola"])
+    assert sum(ctx.forward_calls) == len(features) + 1  # all windows in one forward
+    assert_ranked(results[0])
+
+
+async def test_odd_text_and_emoji(loaded: tuple[Task, LoadedModel]) -> None:
+    results, _ = await classify(loaded, ODD_TEXTS)
+    for result in results:
+        assert_ranked(result)
+
+
+def test_pack_windows_keeps_every_token_within_budget() -> None:
+    pieces = [[1, 2, 3], [4], list(range(10, 25)), [5, 6]]
+    windows = pack_windows(pieces, budget=4)
+    assert all(1 <= len(w) <= 4 for w in windows)
+    assert [t for w in windows for t in w] == [t for p in pieces for t in p]
+    assert windows[0] == [1, 2, 3, 4]
+
+
+def test_sentences_split_at_ends_and_lines() -> None:
+    assert split_sentences("Hola. ¿Qué tal? Bien\nAdiós…  Fin") == [
+        "Hola.", "¿Qué tal?", "Bien", "Adiós…", "Fin",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("inputs", "params"),
+    [("texto suelto", {}), ([3], {}), (["  "], {}), (["hola"], {"fast": True})],
+)
+def test_validate_rejects_malformed_input(inputs: Any, params: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        TextClassificationTask().validate(inputs, params)
+
+
+def test_needs_no_model_hook_defaults_to_none(tmp_path: Path) -> None:
+    assert TextClassificationTask().answer_without_model(["hola"], {}) is None

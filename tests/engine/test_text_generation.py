@@ -1,0 +1,114 @@
+"""Poem generation: prompt kept whole, greedy batching-independent, seeded sampling repeatable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from bot.engine.errors import InvalidInput
+from bot.engine.results import GeneratedText
+from bot.engine.tasks.base import Feature, LoadedModel, Task
+from bot.engine.tasks.text_generation import TextGenerationTask, generation_settings
+from tests.engine.harness import DirectContext, load_task
+from tests.tiny_models import build_poem
+
+PROMPTS = ["Verde que te quiero verde,", "El mar", "Érase una vez un árbol que hablaba 😊", ""]
+LONG_PROMPT = ("Caminante, no hay camino, se hace camino al andar. " * 400)[:20_000]
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
+    folder = build_poem(tmp_path_factory.mktemp("models") / "poem")
+    return load_task("poem", str(folder))
+
+
+async def generate(
+    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64, **params: Any
+) -> list[GeneratedText]:
+    task, lm = loaded
+    task.validate(inputs, params)
+    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+
+
+async def test_text_is_prompt_then_continuation(loaded: tuple[Task, LoadedModel]) -> None:
+    results = await generate(loaded, PROMPTS, max_new_tokens=12)
+    assert len(results) == len(PROMPTS)
+    for prompt, result in zip(PROMPTS, results, strict=True):
+        assert isinstance(result, GeneratedText)
+        assert result.prompt == prompt
+        assert result.text.startswith(prompt)
+        assert 0 <= result.new_tokens <= 12
+
+
+async def test_greedy_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
+    params = {"do_sample": False, "max_new_tokens": 20}
+    together = await generate(loaded, PROMPTS, batch_size=4, **params)
+    alone = [(await generate(loaded, [p], batch_size=1, **params))[0] for p in PROMPTS]
+    assert together == alone
+
+
+async def test_seeded_sampling_repeats_in_any_batch(loaded: tuple[Task, LoadedModel]) -> None:
+    prompts = PROMPTS[1:]
+    first = await generate(loaded, prompts, seed=7, max_new_tokens=10)
+    again = [(await generate(loaded, [p], seed=7, max_new_tokens=10))[0] for p in prompts[:2]]
+    assert first[:2] == again
+    other = await generate(loaded, prompts, seed=8, max_new_tokens=10)
+    assert first != other
+
+
+async def test_long_prompt_keeps_its_end_as_model_input(loaded: tuple[Task, LoadedModel]) -> None:
+    _, lm = loaded
+    settings = generation_settings({"max_new_tokens": 30})
+    features, _ = TextGenerationTask().preprocess(lm, [LONG_PROMPT], settings)
+    assert features[0].length == lm.max_length - 30
+    all_ids = lm.tokenizer(LONG_PROMPT, verbose=False)["input_ids"]
+    assert features[0].input_ids == all_ids[-features[0].length :]
+    (result,) = await generate(loaded, [LONG_PROMPT], max_new_tokens=30, do_sample=False)
+    assert result.text.startswith(LONG_PROMPT) and result.prompt == LONG_PROMPT
+
+
+def test_generation_stops_at_end_of_text(
+    loaded: tuple[Task, LoadedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task, lm = loaded
+    eos = lm.tokenizer.eos_token_id
+    fixed = torch.tensor([[eos, 5, 6, 7, eos, 8], [3, 4, 9, eos, eos, eos]])
+    monkeypatch.setattr(lm.model, "generate", lambda **kwargs: fixed)
+    features = [Feature([eos, 5]), Feature([3, 4])]
+    params = {**generation_settings({"do_sample": False}), "eos_token_id": eos}
+    assert task.forward(lm, features, params) == [[6, 7], [9]]
+
+
+def test_greedy_settings_ignore_sampling_knobs() -> None:
+    greedy = generation_settings({"do_sample": False, "seed": 3, "temperature": 0.5})
+    assert greedy["seed"] is None and greedy["temperature"] is None
+    assert generation_settings({})["max_new_tokens"] == 60
+    assert generation_settings({})["do_sample"] is True
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_new_tokens": 0},
+        {"max_new_tokens": 201},
+        {"max_new_tokens": True},
+        {"temperature": 0},
+        {"top_p": 1.5},
+        {"seed": "42"},
+        {"do_sample": 1},
+        {"repetition_penalty": -1.0},
+        {"beams": 4},
+    ],
+)
+def test_validate_rejects_bad_parameters(params: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        TextGenerationTask().validate(["Hola"], params)
+
+
+def test_validate_rejects_non_text_prompts() -> None:
+    with pytest.raises(InvalidInput):
+        TextGenerationTask().validate("Hola", {})  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        TextGenerationTask().validate([["Hola"]], {})
