@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     device: str = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     torch_threads: int = Field(default=0, ge=0)
-    model_memory_mb: int = Field(default=0, ge=0)
+    model_memory_mb: float = Field(default=0, ge=0)
     preload: CommaList = Field(default_factory=list)
     batch_max_size: int = Field(default=32, ge=1)
     batch_max_tokens: int = Field(default=8192, ge=1)

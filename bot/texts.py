@@ -76,6 +76,20 @@ UNKNOWN_COMMAND = "No conozco ese comando. Escribe /ayuda para ver lo que sé ha
 
 USAGE = "Uso: {usage}\nEjemplo: <code>{example}</code>"
 
+# How each command is written, for the usage messages (plain text: escaped when shown).
+USAGE_FORMS: dict[str, str] = {
+    "traducir": "/traducir <texto>  (en: o es: delante para elegir el idioma de llegada)",
+    "resumir": "/resumir <texto>",
+    "contexto": "/contexto <texto>, o responde con /contexto a un mensaje, o envía un .txt",
+    "pregunta": "/pregunta <pregunta>",
+    "clasificar": "/clasificar <texto> | etiqueta, etiqueta, ...",
+    "sentimiento": "/sentimiento <texto>",
+    "idioma": "/idioma <texto>",
+    "completar": "/completar <texto con <mask> donde falta la palabra>",
+    "poema": "/poema <comienzo del poema>",
+    "pos": "/pos <texto>",
+}
+
 # How each task is named in messages ("el modelo de {task}").
 TASK_NAMES: dict[str, str] = {
     "translate_es_en": "traducción del español al inglés",
@@ -92,8 +106,7 @@ TASK_NAMES: dict[str, str] = {
 
 # Transports
 CONSOLE_INTRO = (
-    "Tertulia en la consola. Escribe un comando (/ayuda para verlos) o un texto; "
-    "Ctrl+D para salir."
+    "Tertulia en la consola. Escribe un comando (/ayuda para verlos) o un texto; Ctrl+D para salir."
 )
 CONSOLE_TELEGRAM_HINT = (
     "Para conectar Telegram, pon TELEGRAM_BOT_TOKEN=<token de @BotFather> en el entorno o en .env."
@@ -101,3 +114,156 @@ CONSOLE_TELEGRAM_HINT = (
 CONSOLE_CHOOSE = "Elige un número o escribe otro mensaje:"
 CONSOLE_BAD_CHOICE = "Ese número no corresponde a ninguna opción."
 SHUTTING_DOWN = "🔄 Me estoy reiniciando. Vuelve a enviarme tu mensaje en un momento."
+
+# Figures shared by several answers.
+PERCENT = "{value}\u00a0%"
+TRUNCATED_NOTE = "<i>✂️ El texto era muy largo: solo he tenido en cuenta una parte.</i>"
+
+# /traducir
+LANGUAGE_PAIR = "<i>{source} → {target}</i>"
+TRANSLATION_TRUNCATED = "<i>✂️ El texto era muy largo y la traducción puede estar incompleta.</i>"
+TRANSLATION_EMPTY = "🤔 No me ha salido ninguna traducción para ese texto. Prueba a reformularlo."
+TRANSLATE_UNSUPPORTED = (
+    "🌍 Ese texto parece estar en <b>{language}</b>, y solo traduzco entre español e inglés.\n"
+    "Si me he equivocado de idioma, dime hacia cuál traducir: "
+    "<code>/traducir en: …</code> (al inglés) o <code>/traducir es: …</code> (al español)."
+)
+TRANSLATE_UNKNOWN_LANGUAGE = (
+    "🤔 No sé en qué idioma está ese texto. Dime hacia cuál traducir: "
+    "<code>/traducir en: …</code> (al inglés) o <code>/traducir es: …</code> (al español)."
+)
+
+# /resumir
+SUMMARY_TITLE = "<b>📝 Resumen</b>"
+SUMMARY_EMPTY = (
+    "🤔 No he sabido resumir ese texto: no me ha salido nada. "
+    "Prueba con un texto más largo o escrito de otra manera."
+)
+SUMMARY_TRUNCATED = "<i>✂️ El texto era muy largo: el resumen solo cubre una parte.</i>"
+
+# /contexto and /olvidar
+CONTEXT_SET = (
+    "📖 Guardado como texto de lectura de este chat: {chars} caracteres ({words} palabras).\n"
+    "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
+    "preguntas seguidas."
+)
+CONTEXT_APPENDED = (
+    "📖 Mensaje añadido al texto de lectura, que ahora tiene {chars} caracteres "
+    "({words} palabras).\n"
+    "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
+    "preguntas seguidas."
+)
+FORGOTTEN = (
+    "🧹 He borrado todo lo que tenía guardado de este chat: el texto de lectura, "
+    "el modo preguntas y los textos de los botones."
+)
+
+# /pregunta and /fin
+NO_CONTEXT = (
+    "📖 Este chat aún no tiene texto de lectura sobre el que preguntar. Fíjalo con "
+    "<code>/contexto &lt;texto&gt;</code>, respondiendo con /contexto a un mensaje o enviando "
+    "un .txt con /contexto; también puedes responder con /pregunta al mensaje que quieras."
+)
+ANSWER = "💬 <b>{answer}</b>"
+ANSWER_CONFIDENCE = "Confianza: {level} ({percent})"
+ANSWER_SOURCE = "Lo saco de esta frase:\n<blockquote>{sentence}</blockquote>"
+CONFIDENCE_LEVELS: dict[str, str] = {"high": "alta", "medium": "media", "low": "baja"}
+NO_ANSWER = "🤷 No encuentro la respuesta en el texto de lectura."
+QUESTIONS_STARTED = (
+    "❓ Modo preguntas activado: cada mensaje que me escribas será una pregunta sobre el "
+    "texto de lectura ({chars} caracteres). Escribe /fin para terminar; termina solo tras "
+    "{minutes} minutos sin preguntas."
+)
+QUESTIONS_ENDED = "👋 Fin del modo preguntas. Puedes volver cuando quieras con /pregunta."
+QUESTIONS_NOT_ACTIVE = "No estabas en el modo preguntas. Empieza con /pregunta."
+
+# /clasificar
+CLASSIFY_TITLE = "<b>🏷️ Clasificación</b>"
+CLASSIFY_DEFAULT_LABELS = (
+    "<i>Con las etiquetas de siempre. Usa las tuyas así: "
+    "<code>/clasificar texto | etiqueta, etiqueta</code></i>"
+)
+CLASSIFY_NO_LABELS = (
+    "🏷️ Después de la barra <code>|</code> faltan las etiquetas, separadas por comas. "
+    "Ejemplo: <code>{example}</code>"
+)
+CLASSIFY_TOO_MANY_LABELS = "🏷️ Son demasiadas etiquetas: has puesto {count} y el máximo es {limit}."
+CLASSIFY_LABEL_TOO_LONG = (
+    "🏷️ Cada etiqueta puede tener como mucho {limit} caracteres; usa palabras cortas."
+)
+
+# /sentimiento
+SENTIMENT_TITLE = "Sentimiento: <b>{name}</b> {emoji}"
+SENTIMENT_NAMES: dict[str, str] = {"POS": "positivo", "NEG": "negativo", "NEU": "neutro"}
+SENTIMENT_EMOJI: dict[str, str] = {"POS": "😊", "NEG": "😞", "NEU": "😐"}
+
+# /idioma
+LANGUAGE_TITLE = "🌍 Idioma: <b>{name}</b> ({percent})"
+LANGUAGE_RUNNERS_UP = "Otras posibilidades: {others}"
+LANGUAGE_UNKNOWN = "🤔 No sé en qué idioma está ese texto: no tiene palabras en las que fijarme."
+
+# /completar
+MASK_MISSING = (
+    "✏️ Marca con <code>&lt;mask&gt;</code> (o <code>___</code>, o <code>[MASK]</code>) "
+    "la palabra que falta. Ejemplo: <code>{example}</code>"
+)
+MASK_TOO_MANY = "✏️ Puedo completar como mucho {limit} huecos a la vez; has puesto {count}."
+FILL_TITLE = "<b>✏️ Palabras más probables</b>"
+FILL_GAP_TITLE = "<b>Hueco {number}</b>"
+FILL_BEST = "<i>{sentence}</i>"
+FILL_NONE = "🤔 No se me ocurre ninguna palabra para ese hueco."
+
+# /poema
+POEM_EMPTY = "🤔 Hoy no me sale ningún verso con ese comienzo. Prueba con otro."
+POEM_AGAIN = "🔁 Otro"
+
+# /pos
+POS_TITLE = "<b>🔎 Análisis gramatical</b>"
+POS_LINE = "{word} — <i>{name}</i>"
+POS_NO_WORDS = "🤔 No encuentro palabras que analizar en ese texto."
+POS_NAMES: dict[str, str] = {
+    "ADJ": "adjetivo",
+    "ADP": "preposición",
+    "ADV": "adverbio",
+    "AUX": "verbo auxiliar",
+    "CCONJ": "conjunción coordinante",
+    "DET": "determinante",
+    "INTJ": "interjección",
+    "NOUN": "sustantivo",
+    "NUM": "numeral",
+    "PART": "partícula",
+    "PRON": "pronombre",
+    "PROPN": "nombre propio",
+    "PUNCT": "signo de puntuación",
+    "SCONJ": "conjunción subordinante",
+    "SYM": "símbolo",
+    "VERB": "verbo",
+    "X": "otro",
+}
+
+# Plain messages: what to do with a text
+CHOOSE_ACTION = "¿Qué hago con este texto?"
+SEND_SOME_TEXT = "Envíame un texto y elige qué hago con él, o escribe /ayuda para ver los comandos."
+BUTTON_LABELS: dict[str, str] = {
+    "traducir": "🌍 Traducir",
+    "resumir": "📝 Resumir",
+    "sentimiento": "😊 Sentimiento",
+    "idioma": "🔤 Idioma",
+    "clasificar": "🏷️ Clasificar",
+    "pos": "🔎 POS",
+    "contexto": "📖 Contexto",
+}
+
+# /estado and the `status` command (plain text: escaped where shown as HTML)
+STATUS_TITLE = "<b>⚙️ Estado de los modelos</b>"
+STATUS_DEVICE = "Dispositivo: {device} · {dtype}"
+STATUS_MEMORY = "Memoria de modelos: {used} de {budget}"
+STATUS_MEMORY_UNLIMITED = "Memoria de modelos: {used} (sin límite)"
+STATUS_MODEL_LOADED = "● {key}: cargado · {size} · en {device} ({dtype}) · carga {seconds}"
+STATUS_MODEL_IDLE = "○ {key}: sin cargar"
+STATUS_MODEL_ID = "   {model}"
+STATUS_MODEL_TRAFFIC = (
+    "   peticiones: {requests} · cargas: {loads} · en curso: {in_flight} · en cola: {queued}"
+)
+STATUS_MODEL_BATCHES = "   lotes: {batches} (media de {mean}) · espera p50 {p50} · p95 {p95}"
+STATUS_MODEL_FAILURES = "   ⚠️ fallos: {failures}; el último: {error}"

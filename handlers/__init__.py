@@ -80,7 +80,7 @@ async def dispatch(request: Request, services: Services) -> Reply:
 
 
 async def _route(request: Request, services: Services) -> Reply:
-    if request.action:
+    if request.action is not None:
         from handlers import acciones
 
         return await acciones.handle(request, services)

@@ -1,0 +1,91 @@
+"""`engine.status()` as plain lines of text: the same figures for /estado and `status`.
+
+The lines are plain text (no HTML): /estado escapes them, the command line prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot import texts
+
+NOT_AVAILABLE = "—"
+
+
+def status_lines(status: Mapping[str, Any]) -> list[str]:
+    """The device and memory first, then a few lines per model in registry order."""
+    lines = [
+        texts.STATUS_DEVICE.format(device=status["device"], dtype=status["dtype"]),
+        memory_line(status["used_bytes"], status["budget_bytes"]),
+    ]
+    for key, model in status["models"].items():
+        lines += model_lines(key, model)
+    return lines
+
+
+def memory_line(used: int, budget: int) -> str:
+    """Memory held by loaded models, against MODEL_MEMORY_MB (0 means no limit)."""
+    if not budget:
+        return texts.STATUS_MEMORY_UNLIMITED.format(used=megabytes(used))
+    return texts.STATUS_MEMORY.format(used=megabytes(used), budget=megabytes(budget))
+
+
+def model_lines(key: str, model: Mapping[str, Any]) -> list[str]:
+    """Whether a model is loaded, which one it is, its traffic, batching and failures."""
+    if model["loaded"]:
+        head = texts.STATUS_MODEL_LOADED.format(
+            key=key,
+            size=megabytes(model["bytes"]),
+            device=model["device"] or NOT_AVAILABLE,
+            dtype=model["dtype"] or NOT_AVAILABLE,
+            seconds=seconds(model["load_seconds"]),
+        )
+    else:
+        head = texts.STATUS_MODEL_IDLE.format(key=key)
+    lines = [head, texts.STATUS_MODEL_ID.format(model=model["model"])]
+    if model["loaded"] or model["loads"] or model["requests"]:
+        lines.append(
+            texts.STATUS_MODEL_TRAFFIC.format(
+                requests=model["requests"],
+                loads=model["loads"],
+                in_flight=model["in_flight"],
+                queued=model["queue_depth"],
+            )
+        )
+    if model["batches"]:
+        lines.append(
+            texts.STATUS_MODEL_BATCHES.format(
+                batches=model["batches"],
+                mean=decimal(model["mean_batch_size"]),
+                p50=milliseconds(model["queue_wait_p50_ms"]),
+                p95=milliseconds(model["queue_wait_p95_ms"]),
+            )
+        )
+    if model["failures"]:
+        lines.append(
+            texts.STATUS_MODEL_FAILURES.format(
+                failures=model["failures"], error=model["last_error"] or NOT_AVAILABLE
+            )
+        )
+    return lines
+
+
+def decimal(value: float | None, digits: int = 1) -> str:
+    """A number with a Spanish decimal comma, or a dash when there is none."""
+    if value is None:
+        return NOT_AVAILABLE
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def megabytes(size: int) -> str:
+    mb = size / 2**20
+    return f"{decimal(mb, 0 if mb >= 10 else 1)} MB"
+
+
+def seconds(value: float | None) -> str:
+    return NOT_AVAILABLE if value is None else f"{decimal(value, 1)} s"
+
+
+def milliseconds(value: float | None) -> str:
+    return NOT_AVAILABLE if value is None else f"{decimal(value, 0 if value >= 10 else 1)} ms"

@@ -1,0 +1,326 @@
+"""The Telegram adapter: updates in, Requests to handlers, Replies rendered back as messages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.formatting import html_to_plain, split_for_telegram
+from bot.request import ChatKind, Reply, Request
+from bot.services import Services
+from handlers import dispatch
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY_S = 4.0
+SEND_ATTEMPTS = 5
+
+
+class ChatLocks:
+    """One lock per chat: a chat's messages run in order, different chats run concurrently."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._users[chat_id] = self._users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[chat_id] -= 1
+            if not self._users[chat_id]:
+                del self._users[chat_id]
+                del self._locks[chat_id]
+
+
+class TelegramBot:
+    """Wires python-telegram-bot to the handlers; the only code that knows Telegram."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        if not settings.token:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.locks = ChatLocks()
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(settings.token)
+            .base_url(settings.telegram_base_url)
+            .base_file_url(settings.telegram_base_file_url)
+            .concurrent_updates(True)
+            .post_init(self._post_init)
+            .build()
+        )
+        app = self.application
+        app.add_handler(MessageHandler(filters.COMMAND | filters.Document.ALL, self._on_message))
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_message))
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_error_handler(self._on_error)
+
+    async def _post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Publish the command menu phones show, and learn our @username."""
+        self.services.bot_username = application.bot.username or ""
+        commands = [BotCommand(name, desc) for name, desc in texts.COMMAND_MENU.items()]
+        try:
+            await application.bot.set_my_commands(commands)
+        except (NetworkError, BadRequest) as exc:
+            log.warning("could not set the command menu: %s", exc)
+
+    # Incoming
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or update.effective_chat is None or update.effective_user is None:
+            return
+        request = await self._request_from_message(message, update)
+        if request is None:
+            return
+        await self._serve(request, message)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or query.message is None or not isinstance(query.message, Message):
+            return
+        with contextlib.suppress(NetworkError, BadRequest):
+            await query.answer()
+        chat = query.message.chat
+        request = Request(
+            chat_id=chat.id,
+            user_id=query.from_user.id,
+            chat_kind=_chat_kind(chat.type),
+            action=query.data or "",
+        )
+        await self._serve(request, query.message)
+
+    async def _request_from_message(self, message: Message, update: Update) -> Request | None:
+        """Turn a message into a Request; None when it is not for us (another bot's command)."""
+        chat, user = message.chat, update.effective_user
+        assert user is not None
+        text = message.text or message.caption or ""
+        command, argument = parse_command(text, self.services.bot_username)
+        if command == "":
+            return None  # a command addressed to another bot
+        replied = message.reply_to_message
+        reply_text = None
+        replies_to_bot = False
+        if replied is not None:
+            reply_text = replied.text or replied.caption or None
+            replies_to_bot = bool(
+                replied.from_user and replied.from_user.id == message.get_bot().id
+            )
+        document_text, document_error = None, None
+        if message.document is not None:
+            document_text, document_error = await self._read_document(message)
+        if command is None and not text and document_text is None and document_error is None:
+            return None
+        return Request(
+            chat_id=chat.id,
+            user_id=user.id,
+            chat_kind=_chat_kind(chat.type),
+            command=command,
+            text=argument if command is not None else text,
+            reply_text=reply_text,
+            document_text=document_text,
+            document_error=document_error,
+            replies_to_bot=replies_to_bot,
+        )
+
+    async def _read_document(self, message: Message) -> tuple[str | None, str | None]:
+        """A .txt document's text, or an error code the handlers word in Spanish."""
+        document = message.document
+        assert document is not None
+        name = (document.file_name or "").lower()
+        mime = document.mime_type or ""
+        if not (name.endswith(".txt") or mime.startswith("text/plain")):
+            return None, "not_text"
+        limit = self.services.settings.max_document_bytes
+        if document.file_size and document.file_size > limit:
+            return None, "too_big"
+        telegram_file = await document.get_file()
+        data = bytes(await telegram_file.download_as_bytearray())
+        if len(data) > limit:
+            return None, "too_big"
+        try:
+            return data.decode("utf-8-sig"), None
+        except UnicodeDecodeError:
+            return None, "encoding"
+
+    # Serving
+    async def _serve(self, request: Request, message: Message) -> None:
+        """Answer one request: in order within its chat, with a typing indicator meanwhile."""
+        started = time.perf_counter()
+        async with self.locks.hold(request.chat_id):
+            typing = asyncio.create_task(self._keep_typing(request.chat_id))
+            try:
+                reply = await dispatch(request, self.services)
+            finally:
+                typing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await typing
+            await self.send_reply(request, reply, message)
+        log.debug(
+            "served %s in chat %s in %.3f s",
+            request.command or request.action or "text",
+            request.chat_id,
+            time.perf_counter() - started,
+        )
+
+    async def _keep_typing(self, chat_id: int) -> None:
+        """'escribiendo...' lasts ~5 s on phones, so renew it every 4 s."""
+        bot = self.application.bot
+        while True:
+            with contextlib.suppress(NetworkError, BadRequest, Forbidden, RetryAfter):
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(TYPING_EVERY_S)
+
+    async def send_reply(self, request: Request, reply: Reply, message: Message | None) -> None:
+        """Render a Reply: split at 4096, keyboard on the last message, quote in groups."""
+        chunks = [chunk for part in reply.parts for chunk in split_for_telegram(part)]
+        markup = None
+        if reply.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                    for row in reply.buttons
+                ]
+            )
+        quote = None
+        if message is not None and not request.is_private:
+            quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._send_text(
+                request.chat_id, chunk, markup if last else None, quote if index == 0 else None
+            )
+        if reply.file is not None:
+            await self._with_retries(
+                request.chat_id,
+                lambda: self.application.bot.send_document(
+                    request.chat_id,
+                    reply.file.content,
+                    filename=reply.file.name,  # type: ignore[union-attr]
+                ),
+            )
+
+    async def _send_text(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        quote: ReplyParameters | None,
+    ) -> None:
+        bot = self.application.bot
+        try:
+            await self._with_retries(
+                chat_id,
+                lambda: bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_parameters=quote,
+                ),
+            )
+        except BadRequest as exc:
+            if "parse entities" not in str(exc).lower():
+                raise
+            log.warning("Telegram rejected our HTML (%s); resending as plain text", exc)
+            await self._with_retries(
+                chat_id,
+                lambda: bot.send_message(
+                    chat_id, html_to_plain(text), reply_markup=markup, reply_parameters=quote
+                ),
+            )
+
+    async def _with_retries(self, chat_id: int, send: Any) -> Any:
+        """Honour flood control for this chat only; retry brief network failures."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                return await send()
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                log.warning("flood control in chat %s: waiting %.1f s", chat_id, wait)
+                await asyncio.sleep(wait)
+            except (TimedOut, NetworkError) as exc:
+                if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
+                    raise
+                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))
+        return await send()
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling an update: %s", context.error, exc_info=context.error)
+
+    # Running
+    async def start(self, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
+        """Start polling (used by tests and the `polling` command)."""
+        await self.application.initialize()
+        await self._post_init(self.application)
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=poll_interval,
+            timeout=dt.timedelta(seconds=poll_timeout),
+            drop_pending_updates=False,
+        )
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the updates in progress, close the connection."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str | None, str]:
+    """("traducir", "hola") from "/traducir@Bot hola"; ("", "") for another bot's command.
+
+    Returns (None, text) for plain text.
+    """
+    if not text.startswith("/"):
+        return None, text
+    head, _, rest = text.partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = more + (" " + rest if rest else "")
+    name, _, target = head[1:].partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return "", ""
+    return name.lower(), rest.strip()
+
+
+def _chat_kind(kind: str) -> ChatKind:
+    return kind if kind in ("private", "group", "supergroup", "channel") else "private"  # type: ignore[return-value]
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

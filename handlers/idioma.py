@@ -1,0 +1,48 @@
+"""/idioma: the text's language in Spanish, how sure, and the runners-up."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.engine.results import Classification, LabelScore
+from bot.formatting import escape
+from bot.request import Reply, Request
+from bot.services import Services
+from handlers.arguments import document_problem, percent, target_text, usage
+
+RUNNERS_UP = 3
+MIN_RUNNER_UP_SCORE = 0.01
+"""Below 1 % a runner-up is noise, not a possibility worth naming."""
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Identifies the language with the model (langdetect is only for /traducir's guess)."""
+    if problem := document_problem(request, services.settings):
+        return problem
+    text = target_text(request)
+    if not text:
+        return usage("idioma")
+    [result] = await services.engine.run("language", [text])
+    return language_reply(result)
+
+
+def language_label(item: LabelScore) -> str:
+    """A language's Spanish name, escaped (the code when the name is unknown)."""
+    return escape(item.name or item.label)
+
+
+def language_reply(result: Classification) -> Reply:
+    """The best language with its percentage, and up to three likely others."""
+    best = result.best
+    if best.label == "und":
+        return Reply.text(texts.LANGUAGE_UNKNOWN)
+    lines = [texts.LANGUAGE_TITLE.format(name=language_label(best), percent=percent(best.score))]
+    others = [
+        f"{language_label(item)} ({percent(item.score)})"
+        for item in result.labels[1 : RUNNERS_UP + 1]
+        if item.score >= MIN_RUNNER_UP_SCORE
+    ]
+    if others:
+        lines.append(texts.LANGUAGE_RUNNERS_UP.format(others=", ".join(others)))
+    if result.truncated:
+        lines += ["", texts.TRUNCATED_NOTE]
+    return Reply.text("\n".join(lines))

@@ -1,0 +1,49 @@
+"""/poema <comienzo>: a poem from the user's first words, with a button for another one."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+from bot import texts
+from bot.engine.results import GeneratedText
+from bot.formatting import escape
+from bot.request import Button, Reply, Request
+from bot.services import Services
+from handlers.arguments import document_problem, target_text, usage
+
+MAX_SEED = 2**31 - 1
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Writes a poem (a fresh random seed each time) and offers to write another."""
+    if problem := document_problem(request, services.settings):
+        return problem
+    prompt = target_text(request)
+    if not prompt:
+        return usage("poema")
+    [poem] = await services.engine.run(
+        "poem", [prompt], do_sample=True, seed=random.randint(0, MAX_SEED)
+    )
+    text_id = services.store.save_text(request.chat_id, prompt)
+    return poem_reply(poem, again=Button(texts.POEM_AGAIN, f"poema:{text_id}"))
+
+
+def poem_reply(poem: GeneratedText, again: Button) -> Reply:
+    """The poem with its opening in bold; the button writes another from the same opening."""
+    if not poem.text.startswith(poem.prompt):
+        text = escape(printable(poem.text).strip())
+    elif continuation := printable(poem.text[len(poem.prompt) :]).rstrip():
+        text = f"<b>{escape(poem.prompt)}</b>{escape(continuation)}"
+    else:
+        text = ""
+    return Reply.text(text or texts.POEM_EMPTY, buttons=[[again]])
+
+
+def printable(text: str) -> str:
+    """Generated text without control characters or broken-byte marks (small models emit them)."""
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or (ch != "\ufffd" and unicodedata.category(ch) not in ("Cc", "Cs"))
+    )

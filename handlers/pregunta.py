@@ -1,0 +1,150 @@
+"""/pregunta and /fin: questions about the chat's reading text, one by one or in a row.
+
+/pregunta <pregunta>              -> the answer, how sure it is, and the sentence it is from
+/pregunta replying to a message   -> that message becomes the reading text first
+/pregunta alone                   -> question mode: the user's plain messages are questions
+/fin, or QUESTION_IDLE_MINUTES without a question -> question mode ends
+"""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.engine.results import Answer, QAInput
+from bot.formatting import escape
+from bot.request import Reply, Request
+from bot.services import Services
+from handlers.arguments import document_problem, percent
+from handlers.contexto import length_problem
+
+HIGH_CONFIDENCE = 0.5
+MEDIUM_CONFIDENCE = 0.2
+MAX_QUOTE_CHARS = 600
+"""A "sentence" can be a whole unpunctuated page: quote only the part around the answer."""
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Answers a question, starts question mode (/pregunta alone) or ends it (/fin)."""
+    if request.command == "fin":
+        return await end_questions(request, services)
+    if problem := document_problem(request, services.settings):
+        return problem
+    if new_text := replied_reading_text(request):
+        if too_long := length_problem(new_text, services):
+            return too_long
+        services.store.set_context(request.chat_id, new_text)
+    question = request.text.strip()
+    if not question:
+        return await start_questions(request, services)
+    return await answer(request.chat_id, question, services)
+
+
+def replied_reading_text(request: Request) -> str:
+    """The replied message or attached document, which becomes the reading text."""
+    for candidate in (request.reply_text, request.document_text):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return ""
+
+
+async def start_questions(request: Request, services: Services) -> Reply:
+    """Enters question mode, once there is a reading text to ask about."""
+    context = services.store.get_context(request.chat_id)
+    if not context:
+        return Reply.text(texts.NO_CONTEXT)
+    services.store.start_questions(request.chat_id, request.user_id)
+    return Reply.text(
+        texts.QUESTIONS_STARTED.format(
+            chars=len(context), minutes=services.settings.question_idle_minutes
+        )
+    )
+
+
+def in_question_mode(request: Request, services: Services) -> bool:
+    """Whether this user's plain messages in this chat are questions right now."""
+    idle_seconds = services.settings.question_idle_minutes * 60
+    return services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
+
+
+async def next_question(request: Request, services: Services) -> Reply:
+    """A plain message in question mode: keeps the mode alive and answers it."""
+    services.store.touch_questions(request.chat_id, request.user_id)
+    return await answer(request.chat_id, request.text.strip(), services)
+
+
+async def answer(chat_id: int, question: str, services: Services) -> Reply:
+    """Answers one question from the chat's reading text."""
+    context = services.store.get_context(chat_id)
+    if not context:
+        return Reply.text(texts.NO_CONTEXT)
+    [result] = await services.engine.run("qa", [QAInput(question, context)])
+    return answer_reply(result, context)
+
+
+async def end_questions(request: Request, services: Services) -> Reply:
+    """Leaves question mode, or says it was not on."""
+    if services.store.end_questions(request.chat_id, request.user_id):
+        return Reply.text(texts.QUESTIONS_ENDED)
+    return Reply.text(texts.QUESTIONS_NOT_ACTIVE)
+
+
+def answer_reply(result: Answer, context: str) -> Reply:
+    """The answer in bold, its confidence in words, and its sentence quoted."""
+    if not result.text.strip():
+        return Reply.text(texts.NO_ANSWER)
+    lines = [
+        texts.ANSWER.format(answer=escape(result.text.strip())),
+        texts.ANSWER_CONFIDENCE.format(
+            level=texts.CONFIDENCE_LEVELS[confidence(result.score)], percent=percent(result.score)
+        ),
+    ]
+    if result.sentence.strip():
+        lines.append(texts.ANSWER_SOURCE.format(sentence=quoted_sentence(result, context)))
+    return Reply.text("\n".join(lines))
+
+
+def confidence(score: float) -> str:
+    """high, medium or low: a score in words people read at a glance."""
+    if score >= HIGH_CONFIDENCE:
+        return "high"
+    if score >= MEDIUM_CONFIDENCE:
+        return "medium"
+    return "low"
+
+
+def quoted_sentence(result: Answer, context: str) -> str:
+    """The answer's sentence, escaped, with the answer itself in bold."""
+    sentence = result.sentence.strip()
+    at = answer_offset(result, sentence, context)
+    if at < 0:
+        return escape(shorten(sentence, 0, 0))
+    end = at + (result.end - result.start)
+    shown_from, shown_to = around(len(sentence), at, end)
+    before, middle, after = sentence[shown_from:at], sentence[at:end], sentence[end:shown_to]
+    prefix = "…" if shown_from > 0 else ""
+    suffix = "…" if shown_to < len(sentence) else ""
+    return f"{prefix}{escape(before)}<b>{escape(middle)}</b>{escape(after)}{suffix}"
+
+
+def answer_offset(result: Answer, sentence: str, context: str) -> int:
+    """Where the answer starts inside its sentence (-1 if it cannot be placed)."""
+    begin = context.rfind(sentence, 0, result.start + 1)
+    if begin >= 0 and begin + len(sentence) >= result.end:
+        return result.start - begin
+    return sentence.find(result.text)
+
+
+def around(length: int, start: int, end: int) -> tuple[int, int]:
+    """The window of at most MAX_QUOTE_CHARS characters centred on start..end."""
+    if length <= MAX_QUOTE_CHARS:
+        return 0, length
+    spare = max(0, MAX_QUOTE_CHARS - (end - start))
+    begin = max(0, start - spare // 2)
+    finish = min(length, max(end, begin + MAX_QUOTE_CHARS))
+    return begin, finish
+
+
+def shorten(sentence: str, start: int, end: int) -> str:
+    """A sentence cut to MAX_QUOTE_CHARS around start..end."""
+    begin, finish = around(len(sentence), start, end)
+    text = sentence[begin:finish]
+    return ("…" if begin else "") + text + ("…" if finish < len(sentence) else "")

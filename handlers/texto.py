@@ -1,0 +1,48 @@
+"""Plain messages: a question in question mode, otherwise a choice of what to do with the text.
+
+In a group the bot only speaks when spoken to: a plain message that is neither a question in
+question mode nor a reply to the bot gets an empty Reply, which the adapters send as nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot import texts
+from bot.request import Button, Reply, Request
+from bot.services import Services
+from handlers import pregunta
+from handlers.arguments import document_problem
+
+# What the buttons under a plain message offer; each is the command of the same name.
+ACTION_ROWS: tuple[tuple[str, ...], ...] = (
+    ("traducir", "resumir"),
+    ("sentimiento", "idioma"),
+    ("clasificar", "pos"),
+    ("contexto",),
+)
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Answers a question, offers the actions where spoken to, or stays quiet in a group."""
+    question = request.text.strip()
+    if question and pregunta.in_question_mode(request, services):
+        return await pregunta.next_question(dataclasses.replace(request, text=question), services)
+    if not (request.is_private or request.replies_to_bot):
+        return Reply()
+    if problem := document_problem(request, services.settings):
+        return problem
+    text = question or (request.document_text or "").strip()
+    if not text:
+        return Reply.text(texts.SEND_SOME_TEXT)
+    return offer_actions(request.chat_id, text, services)
+
+
+def offer_actions(chat_id: int, text: str, services: Services) -> Reply:
+    """Saves the text once and puts one button per action under the question "what do I do?"."""
+    text_id = services.store.save_text(chat_id, text)
+    buttons = [
+        [Button(texts.BUTTON_LABELS[command], f"{command}:{text_id}") for command in row]
+        for row in ACTION_ROWS
+    ]
+    return Reply.text(texts.CHOOSE_ACTION, buttons=buttons)
