@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +20,8 @@ from bot.engine import (
     InputTooLong,
     InvalidInput,
     ModelUnavailable,
+    last_timings,
+    reset_timings,
 )
 from bot.formatting import escape
 from bot.request import Reply, Request
@@ -60,16 +63,22 @@ def handler_for(command: str) -> Handler | None:
 
 
 async def dispatch(request: Request, services: Services) -> Reply:
-    """Answer any request; never raises."""
+    """Answer any request; never raises. Logs one line per request."""
+    started = time.perf_counter()
+    outcome = "ok"
+    reset_timings()
     try:
         return await _route(request, services)
     except EngineError as exc:
+        outcome = type(exc).__name__
         return reply_for_engine_error(exc)
     except StoreError:
+        outcome = "StoreError"
         log.exception("store failure in chat %s", request.chat_id)
         return Reply.text(texts.ERROR_STORE)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
+        outcome = f"error {error_id}"
         log.exception(
             "unexpected error %s in chat %s (command %s)",
             error_id,
@@ -77,6 +86,24 @@ async def dispatch(request: Request, services: Services) -> Reply:
             request.command or request.action or "text",
         )
         return Reply.text(texts.ERROR_UNEXPECTED.format(error_id=error_id))
+    finally:
+        _log_request(request, outcome, time.perf_counter() - started)
+
+
+def _log_request(request: Request, outcome: str, seconds: float) -> None:
+    """The per-request line: what ran, where the time went, how it ended."""
+    timings = last_timings()
+    fields = {
+        "chat_kind": request.chat_kind,
+        "command": request.command or ("button" if request.action is not None else "text"),
+        "task": timings.task if timings else "-",
+        "model": timings.model if timings else "-",
+        "queue_wait_ms": round(timings.queue_wait_s * 1000, 1) if timings else 0.0,
+        "inference_ms": round(timings.inference_s * 1000, 1) if timings else 0.0,
+        "total_ms": round(seconds * 1000, 1),
+        "outcome": outcome,
+    }
+    log.info("request", extra={"fields": fields})
 
 
 async def _route(request: Request, services: Services) -> Reply:

@@ -48,6 +48,7 @@ __all__ = [
     "RunTimings",
     "UnknownTask",
     "last_timings",
+    "reset_timings",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class RunTimings:
 
 
 _timings: ContextVar[RunTimings | None] = ContextVar("tertulia_run_timings", default=None)
+
+
+def reset_timings() -> None:
+    """Forget earlier runs' timings in this context (a new request starts)."""
+    _timings.set(None)
 
 
 def last_timings() -> RunTimings | None:

@@ -797,7 +797,7 @@ class BotApiServer:
         self,
         chat_id: int,
         count: int = 1,
-        timeout: float = 10.0,  # noqa: ASYNC109 - the brief's public signature
+        timeout: float = 10.0,
     ) -> list[JSONDict]:
         """Return the bot messages since the last mark once there are at least `count`."""
         try:
@@ -814,7 +814,7 @@ class BotApiServer:
     async def wait_until(
         self,
         predicate: Callable[[], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109 - mirrors wait_for_messages
+        timeout: float = 10.0,
     ) -> None:
         """Wait until `predicate()` holds, re-checking after every state change of the server."""
         loop = asyncio.get_running_loop()

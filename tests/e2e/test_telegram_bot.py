@@ -1,0 +1,239 @@
+"""The real bot over real HTTP: users in private chats and groups, as Telegram delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.formatting import html_to_plain
+from tests.e2e.botapi_server import ChatSpec, parse_html
+from tests.e2e.conftest import ANA, BEA, TelegramHarness
+from tests.tiny_models import build_controlled_qa
+
+USAGE_HEAD = texts.USAGE.split("{")[0]
+
+# Every command with an argument that is valid for it.
+COMMANDS = {
+    "/ayuda": "",
+    "/start": "",
+    "/traducir": "Hoy hace un día precioso.",
+    "/resumir": "El tren llegó tarde. Nadie dijo nada. La gente esperó en el andén.",
+    "/contexto": "El Quijote fue escrito por Cervantes.",
+    "/clasificar": "El equipo ganó la final | deportes, política",
+    "/sentimiento": "Me encanta este libro",
+    "/idioma": "Bonjour tout le monde",
+    "/completar": "La capital de Francia es <mask>.",
+    "/poema": "La luna sobre el mar",
+    "/pos": "El gato duerme en el sofá.",
+    "/estado": "",
+}
+
+
+def texts_of(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m["plain_text"] for m in messages)
+
+
+async def test_menu_is_published_and_help_lists_every_command(
+    tg: TelegramHarness, ana_chat: ChatSpec
+) -> None:
+    published = {c["command"] for c in tg.server.commands}
+    assert set(texts.COMMAND_MENU) <= published
+    [reply] = await tg.say(ana_chat, ANA, "/ayuda")
+    for command in texts.COMMAND_MENU:
+        assert f"/{command}" in reply["plain_text"]
+    assert reply["parse_mode"] == "HTML"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+async def test_every_command_answers_in_a_private_chat(
+    tg: TelegramHarness, ana_chat: ChatSpec, command: str
+) -> None:
+    text = f"{command} {COMMANDS[command]}".strip()
+    replies = await tg.say(ana_chat, ANA, text)
+    assert replies[0]["plain_text"].strip()
+    assert not tg.server.errors, tg.server.errors
+
+
+@pytest.mark.parametrize("command", [c for c, arg in COMMANDS.items() if arg])
+async def test_empty_command_answers_with_usage_and_example(
+    tg: TelegramHarness, bea_chat: ChatSpec, command: str
+) -> None:
+    [reply] = await tg.say(bea_chat, BEA, command)
+    assert USAGE_HEAD in reply["plain_text"]
+    assert "Ejemplo" in reply["plain_text"]
+
+
+async def test_group_command_with_suffix_and_as_a_reply(tg: TelegramHarness,
+                                                        group: ChatSpec) -> None:
+    original = tg.server.user_sends(group, BEA, "Me ha encantado la película de ayer")
+    original_id = original["message"]["message_id"]
+    [reply] = await tg.say(group, ANA, "/sentimiento@TertuliaTestBot", reply_to=original_id)
+    assert USAGE_HEAD not in reply["plain_text"]  # it worked on the replied message
+    assert reply["reply_to"] is not None  # quoted in the group
+    [usage] = await tg.say(group, ANA, "/traducir@TertuliaTestBot")
+    assert USAGE_HEAD in usage["plain_text"]
+    tg.server.mark(group.id)
+    tg.server.user_sends(group, ANA, "/traducir@OtroBot hola")
+    await tg.server.expect_silence(group.id, 0.5)
+
+
+async def test_plain_text_buttons_run_the_action(tg: TelegramHarness, ana_chat: ChatSpec) -> None:
+    [offer] = await tg.say(ana_chat, ANA, "Me encanta pasear por la playa al atardecer")
+    buttons = [b for row in offer["reply_markup"]["inline_keyboard"] for b in row]
+    labels = {b["text"] for b in buttons}
+    assert {"Traducir", "Resumir", "Sentimiento", "Idioma", "Clasificar", "POS"} <= {
+        label.split(" ", 1)[-1] for label in labels
+    } | labels
+    sentiment = next(b for b in buttons if "Sentimiento" in b["text"])
+    [answer] = await tg.press(ana_chat, ANA, offer["message_id"], sentiment["callback_data"])
+    assert USAGE_HEAD not in answer["plain_text"] and answer["plain_text"].strip()
+
+
+async def test_poem_other_button_writes_another(tg: TelegramHarness, ana_chat: ChatSpec) -> None:
+    [poem] = await tg.say(ana_chat, ANA, "/poema La luna sobre el mar")
+    [button] = [b for row in poem["reply_markup"]["inline_keyboard"] for b in row]
+    [again] = await tg.press(ana_chat, ANA, poem["message_id"], button["callback_data"])
+    assert "La luna" in again["plain_text"]
+    assert again["reply_markup"] is not None
+
+
+async def test_txt_document_becomes_the_reading_text(
+    tg: TelegramHarness, ana_chat: ChatSpec
+) -> None:
+    content = "Cervantes escribió el Quijote. Vivió en Madrid.".encode()
+    [reply] = await tg.say(ana_chat, ANA, "/contexto",
+                           document=("lectura.txt", content, "text/plain"))
+    assert str(len(content.decode())) in reply["plain_text"]
+    [big] = await tg.say(ana_chat, ANA, "/contexto",
+                         document=("grande.txt", b"a" * 300_000, "text/plain"))
+    assert "KB" in big["plain_text"]
+    [image] = await tg.say(ana_chat, ANA, "/contexto",
+                           document=("foto.png", b"\x89PNG....", "image/png"))
+    assert ".txt" in image["plain_text"]
+
+
+async def test_question_mode_survives_a_restart(
+    tg: TelegramHarness, ana_chat: ChatSpec, tmp_path: Path
+) -> None:
+    folder = build_controlled_qa(tmp_path / "qa", "Zaragoza")
+    await tg.stop()
+    await tg.start(model_qa=str(folder))
+    await tg.say(ana_chat, ANA, "/contexto Ana nació en Zaragoza. Luego se mudó a la costa.")
+    [started] = await tg.say(ana_chat, ANA, "/pregunta")
+    assert "/fin" in started["plain_text"]
+    await tg.restart()
+    [answer] = await tg.say(ana_chat, ANA, "¿Dónde nació Ana?")
+    assert "Zaragoza" in answer["plain_text"]
+    assert "Ana nació en Zaragoza." in answer["plain_text"]
+    [ended] = await tg.say(ana_chat, ANA, "/fin")
+    assert "/pregunta" in ended["plain_text"]
+    [offer] = await tg.say(ana_chat, ANA, "¿Y ahora?")
+    assert offer["reply_markup"] is not None  # plain text again, no longer a question
+
+
+async def test_two_chats_never_mix_reading_texts(
+    tg: TelegramHarness, ana_chat: ChatSpec, bea_chat: ChatSpec, tmp_path: Path
+) -> None:
+    folder = build_controlled_qa(tmp_path / "qa", "Zaragoza")
+    await tg.stop()
+    await tg.start(model_qa=str(folder))
+    await tg.say(ana_chat, ANA, "/contexto Ana vive en Zaragoza desde niña.")
+    await tg.say(bea_chat, BEA, "/contexto Bea vive en Sevilla con su hermano.")
+    [for_ana] = await tg.say(ana_chat, ANA, "/pregunta ¿Dónde vive?")
+    [for_bea] = await tg.say(bea_chat, BEA, "/pregunta ¿Dónde vive?")
+    assert "Zaragoza" in for_ana["plain_text"]
+    assert "Zaragoza" not in for_bea["plain_text"]
+    assert "Sevilla" in for_bea["plain_text"]
+
+
+async def test_long_input_is_served_in_messages_under_the_limit(
+    tg: TelegramHarness, ana_chat: ChatSpec
+) -> None:
+    sentence = "El tren de las ocho llegó tarde a la estación y nadie dijo nada. "
+    text = (sentence * (20_000 // len(sentence) + 1))[:19_990]
+    replies = await tg.say(ana_chat, ANA, f"/pos {text}", count=2, timeout=90)
+    await asyncio.sleep(0.5)
+    replies = tg.server.since_mark(ana_chat.id)
+    assert len(replies) >= 2
+    assert all(len(m["plain_text"]) <= 4096 for m in replies)
+    assert not tg.server.errors
+    [too_long] = await tg.say(ana_chat, ANA, "/resumir " + "a" * 20_001)
+    assert "20001" in too_long["plain_text"] or "20.001" in too_long["plain_text"]
+
+
+async def test_hostile_text_is_escaped(tg: TelegramHarness, ana_chat: ChatSpec) -> None:
+    nasty = "<b>hola</b> & <script>x</script> *negrita* _cursiva_ [enlace](http://x) 😀🇪🇸 &amp;"
+    await tg.say(ana_chat, ANA, f"/contexto {nasty}")
+    assert not tg.server.errors
+    [offer] = await tg.say(ana_chat, ANA, nasty)
+    assert nasty in offer["plain_text"] or offer["reply_markup"] is not None
+    parse_html(offer["text"])  # valid Telegram HTML
+    assert not tg.server.errors
+
+
+async def test_model_that_fails_to_load_gets_a_message_and_others_work(
+    tg: TelegramHarness, ana_chat: ChatSpec, tmp_path: Path
+) -> None:
+    await tg.stop()
+    await tg.start(model_sentiment=str(tmp_path / "no-such-model"))
+    [reply] = await tg.say(ana_chat, ANA, "/sentimiento Me encanta")
+    assert "no-such-model" in reply["plain_text"]
+    [other] = await tg.say(ana_chat, ANA, "/pos El gato duerme")
+    assert "—" in other["plain_text"] or other["plain_text"].strip()
+
+
+async def test_slow_chat_never_delays_help_elsewhere(
+    tg: TelegramHarness, ana_chat: ChatSpec, bea_chat: ChatSpec
+) -> None:
+    assert tg.bot is not None
+    engine = tg.bot.services.engine
+    await engine.run("pos", ["carga"])
+    slot = engine._cache.slots["pos"]
+    original = slot.task.forward
+
+    def slow(*args: Any) -> Any:
+        time.sleep(4.5)
+        return original(*args)
+
+    slot.task.forward = slow  # type: ignore[method-assign]
+    tg.server.mark(ana_chat.id)
+    tg.server.user_sends(ana_chat, ANA, "/pos El gato duerme")
+    await asyncio.sleep(0.2)
+    started = time.perf_counter()
+    await tg.say(bea_chat, BEA, "/ayuda")
+    assert time.perf_counter() - started < 1.0
+    await tg.server.wait_for_messages(ana_chat.id, 1, timeout=20)
+    assert tg.server.chat_actions(ana_chat.id).count("typing") >= 2  # renewed while it works
+
+
+async def test_messages_of_one_chat_are_answered_in_order(
+    tg: TelegramHarness, ana_chat: ChatSpec
+) -> None:
+    tg.server.mark(ana_chat.id)
+    tg.server.user_sends(ana_chat, ANA, "/pos uno dos tres cuatro cinco seis")
+    tg.server.user_sends(ana_chat, ANA, "/ayuda")
+    first, second = await tg.server.wait_for_messages(ana_chat.id, 2, timeout=20)
+    assert "/ayuda" in second["plain_text"] and "/ayuda" not in first["plain_text"][:20]
+
+
+async def test_flood_control_delays_only_that_chat(
+    tg: TelegramHarness, ana_chat: ChatSpec, bea_chat: ChatSpec
+) -> None:
+    tg.server.flood(ana_chat.id, retry_after=2)
+    tg.server.mark(ana_chat.id)
+    tg.server.user_sends(ana_chat, ANA, "/ayuda")
+    await asyncio.sleep(0.3)
+    started = time.perf_counter()
+    await tg.say(bea_chat, BEA, "/ayuda")
+    assert time.perf_counter() - started < 1.0
+    [late] = await tg.server.wait_for_messages(ana_chat.id, 1, timeout=10)
+    assert "/ayuda" in late["plain_text"]
+
+
+def test_html_fallback_is_plain_text() -> None:
+    assert html_to_plain("<b>a &amp; b</b>") == "a & b"

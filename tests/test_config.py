@@ -1,0 +1,49 @@
+"""Settings: one name per setting, the same in the code, `.env.example` and the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def documented(path: Path) -> set[str]:
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", path.read_text(encoding="utf-8"), re.M))
+
+
+def test_every_setting_is_in_env_example_and_readme() -> None:
+    names = {name.upper() for name in Settings.model_fields}
+    assert documented(ROOT / ".env.example") == names
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in names if f"`{name}`" not in readme)
+    assert not missing, f"README does not document {missing}"
+
+
+def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_USERS", "12, 34")
+    monkeypatch.setenv("DEFAULT_LABELS", "arte, ciencia ,")
+    monkeypatch.setenv("PRELOAD", "qa,pos")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.admin_users == [12, 34]
+    assert settings.default_labels == ["arte", "ciencia"]
+    assert settings.preload == ["qa", "pos"]
+
+
+def test_model_override_by_task_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_QA", "/models/qa")
+    assert Settings(_env_file=None).model_for("qa") == "/models/qa"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("name", "value"), [("DEVICE", "gpu"), ("PRELOAD", "nope"),
+                                             ("DTYPE", "int8")])
+def test_bad_values_are_refused_at_start(monkeypatch: pytest.MonkeyPatch, name: str,
+                                         value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
