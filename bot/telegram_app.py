@@ -38,7 +38,8 @@ from handlers import dispatch
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
-SEND_ATTEMPTS = 5
+# How long a reply keeps trying while the Bot API is unreachable or flood control lasts.
+SEND_GIVE_UP_S = 180.0
 
 
 class ChatLocks:
@@ -107,7 +108,7 @@ class TelegramBot:
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None or query.message is None or not isinstance(query.message, Message):
+        if query is None or not query.data or not isinstance(query.message, Message):
             return
         with contextlib.suppress(NetworkError, BadRequest):
             await query.answer()
@@ -116,7 +117,7 @@ class TelegramBot:
             chat_id=chat.id,
             user_id=query.from_user.id,
             chat_kind=_chat_kind(chat.type),
-            action=query.data or "",
+            action=query.data,
         )
         await self._serve(request, query.message)
 
@@ -261,19 +262,24 @@ class TelegramBot:
             )
 
     async def _with_retries(self, chat_id: int, send: Any) -> Any:
-        """Honour flood control for this chat only; retry brief network failures."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        """Honour flood control for this chat only; ride out a Bot API outage for a while."""
+        deadline = time.monotonic() + SEND_GIVE_UP_S
+        backoff = 0.5
+        while True:
             try:
                 return await send()
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 log.warning("flood control in chat %s: waiting %.1f s", chat_id, wait)
+                if time.monotonic() + wait > deadline:
+                    raise
                 await asyncio.sleep(wait)
             except (TimedOut, NetworkError) as exc:
-                if isinstance(exc, BadRequest) or attempt == SEND_ATTEMPTS:
+                if isinstance(exc, BadRequest | Forbidden) or time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(min(2.0**attempt * 0.25, 8.0))
-        return await send()
+                log.warning("Bot API unreachable (%s); retrying in %.1f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling an update: %s", context.error, exc_info=context.error)

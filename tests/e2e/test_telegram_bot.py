@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,36 @@ async def test_flood_control_delays_only_that_chat(
 
 def test_html_fallback_is_plain_text() -> None:
     assert html_to_plain("<b>a &amp; b</b>") == "a & b"
+
+
+async def test_bot_api_outage_is_ridden_out(tg: TelegramHarness, ana_chat: ChatSpec) -> None:
+    assert tg.bot is not None
+    engine = tg.bot.services.engine
+    await engine.run("pos", ["carga"])
+    slot = engine._cache.slots["pos"]
+    original = slot.task.forward
+    entered, release = threading.Event(), threading.Event()
+
+    def gated(*args: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        return original(*args)
+
+    slot.task.forward = gated  # type: ignore[method-assign]
+    tg.server.mark(ana_chat.id)
+    tg.server.user_sends(ana_chat, ANA, "/pos El gato duerme")
+    await asyncio.to_thread(entered.wait, 10)
+    tg.server.set_unreachable(True)  # down while the reply is being sent
+    release.set()
+    await asyncio.sleep(1.5)
+    tg.server.set_unreachable(False)
+    [reply] = await tg.server.wait_for_messages(ana_chat.id, 1, timeout=30)
+    assert "gato" in reply["plain_text"]
+
+    tg.server.set_unreachable(True)  # down while a new message waits to be fetched
+    tg.server.mark(ana_chat.id)
+    tg.server.user_sends(ana_chat, ANA, "/ayuda")
+    await asyncio.sleep(1.5)
+    tg.server.set_unreachable(False)
+    [later] = await tg.server.wait_for_messages(ana_chat.id, 1, timeout=40)
+    assert "/traducir" in later["plain_text"]
