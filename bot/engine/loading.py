@@ -19,8 +19,11 @@ def resolve_device(setting: str) -> torch.device:
     if setting == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     device = torch.device(setting)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"DEVICE={setting} but no CUDA device is available")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"DEVICE={setting} but no CUDA device is available")
+        if device.index is None:  # "cuda" means the current GPU; name it, set_device needs one
+            device = torch.device("cuda", torch.cuda.current_device())
     return device
 
 
