@@ -271,3 +271,15 @@ async def test_bot_api_outage_is_ridden_out(tg: TelegramHarness, ana_chat: ChatS
     tg.server.set_unreachable(False)
     [later] = await tg.server.wait_for_messages(ana_chat.id, 1, timeout=40)
     assert "/traducir" in later["plain_text"]
+
+
+async def test_rejected_formatting_is_resent_as_plain_text(
+    tg: TelegramHarness, ana_chat: ChatSpec
+) -> None:
+    from bot.request import Reply, Request
+
+    assert tg.bot is not None
+    tg.server.mark(ana_chat.id)
+    await tg.bot.send_reply(Request(ana_chat.id, ANA.id), Reply.text("<foo>a & b</foo>"), None)
+    [sent] = tg.server.since_mark(ana_chat.id)
+    assert sent["parse_mode"] is None and sent["text"] == "a & b"
