@@ -47,6 +47,7 @@ class Answer:
     start: int
     end: int
     sentence: str
+    truncated: bool = False  # the question was cut to leave room for the context
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class GeneratedText:
     text: str
     prompt: str
     new_tokens: int = 0
+    truncated: bool = False  # only the prompt's last tokens fitted the window with the new ones
 
 
 @dataclass(frozen=True)

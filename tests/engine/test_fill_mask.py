@@ -161,6 +161,7 @@ def _same_ranking(a: list[MaskCandidate], b: list[MaskCandidate]) -> bool:
         (["El <mask> es rojo."], {"top_k": 0}),
         (["El <mask> es rojo."], {"top_k": MAX_TOP_K + 1}),
         (["El <mask> es rojo."], {"top_k": True}),
+        (["El <mask> es rojo."], {"topk": 3}),
     ],
 )
 def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) -> None:

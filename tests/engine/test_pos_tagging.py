@@ -10,7 +10,6 @@ from bot.engine.errors import InvalidInput
 from bot.engine.results import PosResult
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.pos_tagging import (
-    UPOS_ES,
     PosTaggingTask,
     pack_words,
     split_words,
@@ -114,11 +113,6 @@ def test_windows_cover_all_words_and_prefer_sentence_ends() -> None:
     assert [list(w) for w in windows] == [[0, 1, 2], [3, 4, 5, 6], [7]]
     oversize = pack_words(["x", "y"], [[1] * 10, [2]], budget=4)
     assert [list(w) for w in oversize] == [[0], [1]]
-
-
-def test_upos_names_are_spanish_for_every_tag() -> None:
-    assert set(UPOS_ES) == set(UPOS_TAGS)
-    assert UPOS_ES["NOUN"] == "sustantivo" and UPOS_ES["PUNCT"] == "signo de puntuación"
 
 
 @pytest.mark.parametrize(("inputs", "params"), [("texto", {}), ([1], {}), (["hola"], {"k": 1})])

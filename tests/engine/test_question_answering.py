@@ -11,7 +11,7 @@ from bot.engine.errors import InvalidInput
 from bot.engine.registry import create_task
 from bot.engine.results import Answer, QAInput
 from bot.engine.tasks.base import LoadedModel
-from bot.engine.tasks.question_answering import QuestionAnsweringTask, sentence_around
+from bot.engine.tasks.question_answering import QuestionAnsweringTask
 from tests.engine.harness import load_task, run_direct
 from tests.tiny_models import build_controlled_qa, build_qa
 
@@ -130,6 +130,13 @@ async def test_a_very_long_question_still_leaves_room_for_context(folders: dict[
     context = "Óscar vive en Lima. " + FILLER * 3
     [answer] = await run_direct("qa", folders["narrow"], [QAInput(question, context)])
     assert_is_planted(answer, context, "Óscar vive en Lima.")
+    assert answer.truncated is True  # the question was cut to half the window
+
+
+async def test_a_question_that_fits_is_not_truncated(folders: dict[str, str]) -> None:
+    context = "Óscar vive en Lima. " + FILLER * 3
+    [answer] = await run_direct("qa", folders["narrow"], [QAInput("¿Dónde vive?", context)])
+    assert answer.truncated is False
 
 
 @pytest.mark.parametrize(
@@ -140,6 +147,7 @@ async def test_a_very_long_question_still_leaves_room_for_context(folders: dict[
         (["¿Qué? Hay contexto."], {}),
         ([QAInput("¿Qué?", "Hay contexto.")], {"max_answer_tokens": 0}),
         ([QAInput("¿Qué?", "Hay contexto.")], {"max_answer_tokens": "5"}),
+        ([QAInput("¿Qué?", "Hay contexto.")], {"max_answer_length": 5}),
     ],
 )
 def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) -> None:
@@ -152,24 +160,3 @@ def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) 
 def test_smoke_input_is_valid() -> None:
     task = create_task("qa")
     task.validate([task.smoke_input()], {})
-
-
-@pytest.mark.parametrize(
-    ("context", "word", "sentence"),
-    [
-        ("Uno. Dos tres. Cuatro.", "tres", "Dos tres."),
-        ("¿Vienes? ¡Claro que sí! Vale.", "Claro", "¡Claro que sí!"),
-        ("Primera línea\nsegunda línea sin punto", "segunda", "segunda línea sin punto"),
-        ("Sin final de frase aquí", "final", "Sin final de frase aquí"),
-        ("Dijo «ven aquí.» Y fue.", "ven", "Dijo «ven aquí.»"),
-    ],
-)
-def test_sentence_around(context: str, word: str, sentence: str) -> None:
-    start = context.index(word)
-    assert sentence_around(context, start, start + len(word)) == sentence
-
-
-def test_sentence_around_an_answer_across_sentences() -> None:
-    context = "Uno. Dos tres. Cuatro cinco."
-    start, end = context.index("tres"), context.index("Cuatro") + len("Cuatro")
-    assert sentence_around(context, start, end) == "Dos tres. Cuatro cinco."

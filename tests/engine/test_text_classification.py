@@ -10,11 +10,8 @@ import pytest
 from bot.engine.errors import InvalidInput
 from bot.engine.results import Classification
 from bot.engine.tasks.base import LoadedModel, Task
-from bot.engine.tasks.text_classification import (
-    TextClassificationTask,
-    pack_windows,
-    split_sentences,
-)
+from bot.engine.tasks.sentences import split_sentences
+from bot.engine.tasks.text_classification import TextClassificationTask
 from tests.engine.harness import DirectContext, load_task
 from tests.tiny_models import SENTIMENT_LABELS, build_sentiment
 
@@ -90,20 +87,6 @@ async def test_odd_text_and_emoji(loaded: tuple[Task, LoadedModel]) -> None:
     results, _ = await classify(loaded, ODD_TEXTS)
     for result in results:
         assert_ranked(result)
-
-
-def test_pack_windows_keeps_every_token_within_budget() -> None:
-    pieces = [[1, 2, 3], [4], list(range(10, 25)), [5, 6]]
-    windows = pack_windows(pieces, budget=4)
-    assert all(1 <= len(w) <= 4 for w in windows)
-    assert [t for w in windows for t in w] == [t for p in pieces for t in p]
-    assert windows[0] == [1, 2, 3, 4]
-
-
-def test_sentences_split_at_ends_and_lines() -> None:
-    assert split_sentences("Hola. ¿Qué tal? Bien\nAdiós…  Fin") == [
-        "Hola.", "¿Qué tal?", "Bien", "Adiós…", "Fin",
-    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

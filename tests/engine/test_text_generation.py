@@ -69,6 +69,11 @@ async def test_long_prompt_keeps_its_end_as_model_input(loaded: tuple[Task, Load
     assert result.text.startswith(LONG_PROMPT) and result.prompt == LONG_PROMPT
 
 
+async def test_only_a_cut_prompt_is_truncated(loaded: tuple[Task, LoadedModel]) -> None:
+    results = await generate(loaded, [LONG_PROMPT, *PROMPTS], max_new_tokens=30, do_sample=False)
+    assert [r.truncated for r in results] == [True] + [False] * len(PROMPTS)
+
+
 def test_generation_stops_at_end_of_text(
     loaded: tuple[Task, LoadedModel], monkeypatch: pytest.MonkeyPatch
 ) -> None:

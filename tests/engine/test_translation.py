@@ -14,13 +14,7 @@ from bot.engine.errors import InvalidInput
 from bot.engine.registry import create_task
 from bot.engine.results import Translation
 from bot.engine.tasks.base import LoadedModel
-from bot.engine.tasks.translation import (
-    MAX_PIECE_TOKENS,
-    TranslationTask,
-    pack_sentences,
-    split_paragraphs,
-    split_sentences,
-)
+from bot.engine.tasks.translation import MAX_PIECE_TOKENS, TranslationTask
 from tests.engine.harness import DirectContext, load_task, run_direct
 from tests.tiny_models import build_translate_en_es, build_translate_es_en, spanish_corpus
 
@@ -185,22 +179,6 @@ async def test_sentence_that_alone_is_too_long_is_split(
     [result], ctx = await translate(es_en, [text])
     assert result.pieces > 1 and result.pieces == sum(ctx.forward_calls)
     assert result.truncated is False
-
-
-def test_sentence_splitting_respects_abbreviations() -> None:
-    text = "El Sr. López llegó a las 8.30. ¿Dónde está? ¡Qué bien!  J. R. Tolkien dijo «no.» Y ya"
-    assert split_sentences(text) == [
-        "El Sr. López llegó a las 8.30.", "¿Dónde está?", "¡Qué bien!",
-        "J. R. Tolkien dijo «no.»", "Y ya",
-    ]  # fmt: skip
-    assert split_paragraphs("  a\n\nb\n \n\nc \n") == (["a", "b", "c"], ["\n\n", "\n \n\n"])
-
-
-def test_packing_is_greedy_and_splits_at_commas_then_spaces() -> None:
-    words = len  # one "token" per character keeps the arithmetic visible
-    assert pack_sentences(["aa.", "bb.", "cc."], words, 7) == ["aa. bb.", "cc."]
-    assert pack_sentences(["a, b c d, e."], words, 6) == ["a,", "b c d,", "e."]
-    assert pack_sentences(["abcdefghij"], words, 4) == ["abcd", "efgh", "ij"]
 
 
 async def test_validation_rejects_bad_input(es_en: tuple[TranslationTask, LoadedModel]) -> None:

@@ -148,6 +148,7 @@ def test_entailment_and_contradiction_are_found_by_name() -> None:
         ([ZeroShotInput(TEXT, LABELS)], {"hypothesis_template": "Sin hueco."}),
         ([ZeroShotInput(TEXT, LABELS)], {"hypothesis_template": "{} y {}"}),
         ([ZeroShotInput(TEXT, LABELS)], {"multi_label": "sí"}),
+        ([ZeroShotInput(TEXT, LABELS)], {"multilabel": True}),
     ],
 )
 def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) -> None:

@@ -17,6 +17,7 @@ from transformers import AutoModelForMaskedLM
 from bot.engine.errors import InvalidInput
 from bot.engine.results import FillMaskResult, MaskCandidate
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.checks import check_param_names, check_texts, int_param
 
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
@@ -32,18 +33,23 @@ class FillMaskTask(Task):
     """Text with blanks -> FillMaskResult with top_k candidates per blank."""
 
     model_class: ClassVar[Any] = AutoModelForMaskedLM
+    params: ClassVar[set[str]] = {"top_k"}
 
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Each text must hold 1..MAX_MASKS blanks; top_k must be in 1..MAX_TOP_K."""
-        _top_k(params)
+        self._top_k(params)
+        check_texts(inputs, allow_empty=True)  # a blank text is refused below: it has no mask
         for text in inputs:
-            if not isinstance(text, str):
-                raise InvalidInput(f"expected text, got {type(text).__name__}")
             count = len(MASK_PATTERN.findall(text))
             if count == 0:
                 raise InvalidInput(f"the text has no mask: write {MASK_FORMS} for the blank")
             if count > MAX_MASKS:
                 raise InvalidInput(f"at most {MAX_MASKS} masks per text, got {count}")
+
+    def _top_k(self, params: Mapping[str, Any]) -> int:
+        """How many candidates to return per mask."""
+        check_param_names(params, self.params)
+        return int_param(params, "top_k", DEFAULT_TOP_K, 1, MAX_TOP_K)
 
     def smoke_input(self) -> str:
         """One blank in a plain sentence."""
@@ -52,7 +58,7 @@ class FillMaskTask(Task):
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
         """Window each text around its masks, predict all masks, rank candidates."""
         self.validate(inputs, params)
-        top_k = _top_k(params)
+        top_k = self._top_k(params)
         features, truncated = await ctx.prepare(self.preprocess, ctx.lm, inputs)
         raws = await ctx.forward(features, {"candidates": top_k + CANDIDATE_MARGIN})
         return await ctx.prepare(self.postprocess, ctx.lm, inputs, features, raws, truncated, top_k)
@@ -145,14 +151,6 @@ class FillMaskTask(Task):
             FillMaskResult(masks=[found[k] for k in sorted(found)], truncated=cut)
             for found, cut in zip(per_mask, truncated, strict=True)
         ]
-
-
-def _top_k(params: Mapping[str, Any]) -> int:
-    """How many candidates to return per mask."""
-    value = params.get("top_k", DEFAULT_TOP_K)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
-        raise InvalidInput(f"top_k must be an integer in 1..{MAX_TOP_K}, got {value!r}")
-    return value
 
 
 def _special_ends(full: list[int], content: list[int]) -> tuple[list[int], list[int]]:

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.engine.errors import InvalidInput
 from bot.engine.languages import detect_fast, language_name
 from bot.engine.results import Classification, LabelScore
 from bot.engine.tasks.base import TaskContext
+from bot.engine.tasks.checks import bool_param
 from bot.engine.tasks.text_classification import TextClassificationTask
 
 UNDETERMINED = LabelScore("und", 0.0, "desconocido")
@@ -29,14 +29,13 @@ class LanguageTask(TextClassificationTask):
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Texts as for classification; ``fast`` must be a real bool."""
         super().validate(inputs, params)
-        if not isinstance(params.get("fast", False), bool):
-            raise InvalidInput("parameter 'fast' must be a bool")
+        bool_param(params, "fast", False)
 
     def answer_without_model(
         self, inputs: list[Any], params: dict[str, Any]
     ) -> list[Classification] | None:
         """With ``fast=True``, langdetect's answer (no model needed); otherwise None."""
-        if not params.get("fast", False):
+        if not bool_param(params, "fast", False):
             return None
         results = []
         for text in inputs:

@@ -18,34 +18,8 @@ from transformers import AutoModelForTokenClassification
 
 from bot.engine.results import PosResult, TaggedWord
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
-from bot.engine.tasks.text_classification import (
-    SCORE_DIGITS,
-    check_params,
-    check_texts,
-    label_names,
-    special_frame,
-)
-
-UPOS_ES: dict[str, str] = {
-    "ADJ": "adjetivo",
-    "ADP": "preposición",
-    "ADV": "adverbio",
-    "AUX": "verbo auxiliar",
-    "CCONJ": "conjunción coordinante",
-    "DET": "determinante",
-    "INTJ": "interjección",
-    "NOUN": "sustantivo",
-    "NUM": "numeral",
-    "PART": "partícula",
-    "PRON": "pronombre",
-    "PROPN": "nombre propio",
-    "PUNCT": "signo de puntuación",
-    "SCONJ": "conjunción subordinante",
-    "SYM": "símbolo",
-    "VERB": "verbo",
-    "X": "otro",
-}
-"""Spanish names of the 17 Universal Dependencies tags, for the reply."""
+from bot.engine.tasks.checks import check_param_names, check_texts
+from bot.engine.tasks.text_classification import SCORE_DIGITS, label_names, special_frame
 
 # Marks that belong to the character before them: accents, keycaps, variation selectors,
 # skin tones and emoji tag sequences.
@@ -119,7 +93,7 @@ class PosTaggingTask(Task):
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Texts must be strings (an empty one simply has no words); no parameters."""
         check_texts(inputs, allow_empty=True)
-        check_params(params, set())
+        check_param_names(params, set())
 
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
         """Tag every window of every text in one forward, then give each word its tag."""

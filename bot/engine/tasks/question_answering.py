@@ -2,12 +2,12 @@
 
 Long contexts are split into overlapping windows (question + a slice of the context each, like
 transformers' old question-answering pipeline); every window is one feature, and the best span
-over all windows of a request wins.
+over all windows of a request wins. A question longer than half the window is cut to its first
+half-window of tokens (truncated=True), so every window still holds some context.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
@@ -15,34 +15,37 @@ import numpy as np
 import torch
 from transformers import AutoModelForQuestionAnswering
 
-from bot.engine.errors import InvalidInput
 from bot.engine.results import Answer, QAInput
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.checks import check_filled, check_items, check_param_names, int_param
+from bot.engine.tasks.sentences import sentence_containing
 
 DEFAULT_MAX_ANSWER_TOKENS = 30
+MAX_ANSWER_TOKENS = 512
 MAX_STRIDE = 128
 CANDIDATES_PER_WINDOW = 20
 """Spans kept per window, so a best span that is only whitespace can give way to the next."""
-
-# A sentence ends after . ! ? … (and closing quotes/brackets) followed by space, or at a newline.
-_SENTENCE_BREAK = re.compile(r"([.!?…]+[\"'»”’)\]]*)\s+|\n\s*")
 
 
 class QuestionAnsweringTask(Task):
     """Question + context -> Answer(text, score, start, end, sentence)."""
 
     model_class: ClassVar[Any] = AutoModelForQuestionAnswering
+    params: ClassVar[set[str]] = {"max_answer_tokens"}
 
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Questions and contexts must be non-empty text."""
-        _max_answer_tokens(params)
-        for item in inputs:
-            if not isinstance(item, QAInput):
-                raise InvalidInput(f"expected QAInput, got {type(item).__name__}")
-            if not isinstance(item.question, str) or not item.question.strip():
-                raise InvalidInput("the question is empty")
-            if not isinstance(item.context, str) or not item.context.strip():
-                raise InvalidInput("the context is empty")
+        self._max_answer_tokens(params)
+        for item in check_items(inputs, QAInput):
+            check_filled(item.question, "question")
+            check_filled(item.context, "context")
+
+    def _max_answer_tokens(self, params: Mapping[str, Any]) -> int:
+        """The longest answer, in tokens, that a span may have."""
+        check_param_names(params, self.params)
+        return int_param(
+            params, "max_answer_tokens", DEFAULT_MAX_ANSWER_TOKENS, 1, MAX_ANSWER_TOKENS
+        )
 
     def smoke_input(self) -> QAInput:
         """A question whose answer is plainly in the context."""
@@ -51,7 +54,7 @@ class QuestionAnsweringTask(Task):
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
         """Window every context, score all windows in one forward, keep each request's best."""
         self.validate(inputs, params)
-        max_answer = _max_answer_tokens(params)
+        max_answer = self._max_answer_tokens(params)
         features = await ctx.prepare(self.preprocess, ctx.lm, inputs)
         raws = await ctx.forward(features, {})
         return await ctx.prepare(self.postprocess, inputs, features, raws, max_answer)
@@ -61,7 +64,7 @@ class QuestionAnsweringTask(Task):
         tokenizer = lm.tokenizer
         features: list[Feature] = []
         for index, item in enumerate(inputs):
-            question = _fit_question(tokenizer, item.question.strip(), lm.max_length)
+            question, cut = _fit_question(tokenizer, item.question.strip(), lm.max_length)
             room = (
                 lm.max_length
                 - len(tokenizer(question, add_special_tokens=False)["input_ids"])
@@ -87,6 +90,7 @@ class QuestionAnsweringTask(Task):
                             "request": index,
                             "offsets": [tuple(o) for o in encoding["offset_mapping"][window]],
                             "is_context": [s == 1 for s in sequence_ids],
+                            "question_cut": cut,
                         },
                     )
                 )
@@ -115,35 +119,29 @@ class QuestionAnsweringTask(Task):
     ) -> list[Answer]:
         """The best-scoring non-blank span over all windows of each request."""
         candidates: list[list[tuple[float, int, int]]] = [[] for _ in inputs]
+        question_cut = [False] * len(inputs)
         for feature, (start_logits, end_logits) in zip(features, raws, strict=True):
             meta = feature.meta
+            question_cut[meta["request"]] = meta["question_cut"]
             for score, first, last in _best_spans(
                 start_logits, end_logits, np.array(meta["is_context"]), max_answer
             ):
                 char_start = meta["offsets"][first][0]
                 char_end = meta["offsets"][last][1]
                 candidates[meta["request"]].append((score, char_start, char_end))
-        answers: list[Answer] = []
-        for item, found in zip(inputs, candidates, strict=True):
-            answers.append(_pick_answer(item.context, found))
-        return answers
+        return [
+            _pick_answer(item.context, found, cut)
+            for item, found, cut in zip(inputs, candidates, question_cut, strict=True)
+        ]
 
 
-def _max_answer_tokens(params: Mapping[str, Any]) -> int:
-    """The longest answer, in tokens, that a span may have."""
-    value = params.get("max_answer_tokens", DEFAULT_MAX_ANSWER_TOKENS)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 512:
-        raise InvalidInput(f"max_answer_tokens must be an integer in 1..512, got {value!r}")
-    return value
-
-
-def _fit_question(tokenizer: Any, question: str, max_length: int) -> str:
+def _fit_question(tokenizer: Any, question: str, max_length: int) -> tuple[str, bool]:
     """Cut a question longer than half the window, so every window still holds context."""
     encoding = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
     limit = max(max_length // 2, 1)
     if len(encoding["input_ids"]) <= limit:
-        return question
-    return question[: encoding["offset_mapping"][limit - 1][1]]
+        return question, False
+    return question[: encoding["offset_mapping"][limit - 1][1]], True
 
 
 def _softmax_over(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -175,7 +173,9 @@ def _best_spans(
     ]
 
 
-def _pick_answer(context: str, candidates: list[tuple[float, int, int]]) -> Answer:
+def _pick_answer(
+    context: str, candidates: list[tuple[float, int, int]], question_cut: bool
+) -> Answer:
     """The best candidate whose text is not blank, widened to whole words and trimmed."""
     for score, start, end in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
         start, end = _widen_to_words(context, start, end)
@@ -185,8 +185,9 @@ def _pick_answer(context: str, candidates: list[tuple[float, int, int]]) -> Answ
             continue
         start += len(raw) - len(raw.lstrip())
         end = start + len(text)
-        return Answer(text, score, start, end, sentence_around(context, start, end))
-    return Answer("", 0.0, 0, 0, "")
+        sentence = sentence_containing(context, start, end)
+        return Answer(text, score, start, end, sentence, truncated=question_cut)
+    return Answer("", 0.0, 0, 0, "", truncated=question_cut)
 
 
 def _widen_to_words(context: str, start: int, end: int) -> tuple[int, int]:
@@ -196,16 +197,3 @@ def _widen_to_words(context: str, start: int, end: int) -> tuple[int, int]:
     while 0 < end < len(context) and context[end - 1].isalnum() and context[end].isalnum():
         end += 1
     return start, end
-
-
-def sentence_around(context: str, start: int, end: int) -> str:
-    """The whole sentence (or sentences) of the context that holds characters start..end."""
-    begin, finish = 0, len(context)
-    for match in _SENTENCE_BREAK.finditer(context):
-        split = match.end(1) if match.group(1) else match.start()
-        if split <= start:
-            begin = match.end()
-        elif split >= end:
-            finish = split
-            break
-    return context[begin:finish].strip()

@@ -17,18 +17,9 @@ from transformers import AutoModelForSeq2SeqLM
 
 from bot.engine.results import Summary
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
-from bot.engine.tasks.translation import (
-    MAX_BEAMS,
-    check_inputs,
-    check_param_names,
-    eos_token_ids,
-    generated_ids,
-    int_param,
-    pack_sentences,
-    split_paragraphs,
-    split_sentences,
-    token_counter,
-)
+from bot.engine.tasks.checks import check_param_names, check_texts, int_param
+from bot.engine.tasks.sentences import pack_sentences, split_sentences, token_counter
+from bot.engine.tasks.translation import MAX_BEAMS, eos_token_ids, generated_ids
 
 MAX_ROUNDS = 4
 """Each round shrinks a text by about window / max_new_tokens; four rounds cover far more than
@@ -56,7 +47,7 @@ class SummarizationTask(Task):
 
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Strings only; lengths and beams in range."""
-        check_inputs(inputs)
+        check_texts(inputs, allow_empty=True)
         self._fwd_params(params)
 
     def smoke_input(self) -> Any:
@@ -116,11 +107,8 @@ class SummarizationTask(Task):
                     ids = [*ids[: window - 1], ids[-1]]
                 features.append(Feature(ids, meta={"text": index, "cut": cut}))
                 continue
-            sentences = [
-                s for paragraph in split_paragraphs(text)[0] for s in split_sentences(paragraph)
-            ]
             # One position is the EOS the tokenizer appends.
-            for chunk in pack_sentences(sentences, count, window - 1):
+            for chunk in pack_sentences(split_sentences(text), count, window - 1):
                 chunk_ids = lm.tokenizer(chunk, verbose=False)["input_ids"]
                 cut = len(chunk_ids) > window
                 if cut:  # only if the tokenizer merges differently across the packing

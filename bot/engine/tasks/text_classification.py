@@ -8,7 +8,6 @@ nothing is dropped and ``truncated`` stays False.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -16,11 +15,11 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from bot.engine.errors import InvalidInput
 from bot.engine.results import Classification, LabelScore
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.checks import check_param_names, check_texts
+from bot.engine.tasks.sentences import pack_token_windows, split_sentences
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 SCORE_DIGITS = 6
 """Scores are rounded so float noise from batch padding cannot change a result."""
 
@@ -33,46 +32,6 @@ def special_frame(tokenizer: Any) -> tuple[list[int], list[int]]:
         if full[start : start + len(bare)] == bare:
             return list(full[:start]), list(full[start + len(bare) :])
     return [], []
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences (or lines) of a text, so windows break where the meaning does."""
-    return [part for part in _SENTENCE_BREAK.split(text) if part.strip()]
-
-
-def pack_windows(pieces: list[list[int]], budget: int) -> list[list[int]]:
-    """Greedily join token pieces into windows of at most ``budget`` ids, cutting oversize ones."""
-    windows: list[list[int]] = []
-    current: list[int] = []
-    for piece in pieces:
-        if len(current) + len(piece) > budget and current:
-            windows.append(current)
-            current = []
-        while len(piece) > budget:
-            windows.append(piece[:budget])
-            piece = piece[budget:]
-        current = current + piece
-    if current or not windows:
-        windows.append(current)
-    return windows
-
-
-def check_texts(inputs: list[Any], allow_empty: bool = False) -> None:
-    """Inputs must be a list of strings; empty ones only where the task can answer them."""
-    if not isinstance(inputs, list):
-        raise InvalidInput(f"inputs must be a list of strings, got {type(inputs).__name__}")
-    for i, text in enumerate(inputs):
-        if not isinstance(text, str):
-            raise InvalidInput(f"input {i} must be a string, got {type(text).__name__}")
-        if not allow_empty and not text.strip():
-            raise InvalidInput(f"input {i} is empty")
-
-
-def check_params(params: dict[str, Any], known: set[str]) -> None:
-    """Unknown parameter names are caller bugs: say so before a model loads."""
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise InvalidInput(f"unknown parameters: {', '.join(unknown)}")
 
 
 def label_names(lm: LoadedModel) -> list[str]:
@@ -90,7 +49,7 @@ class TextClassificationTask(Task):
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Texts must be non-empty strings; this task takes no parameters."""
         check_texts(inputs)
-        check_params(params, set(self.params))
+        check_param_names(params, self.params)
 
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
         """Classify every window of every text in one forward, then average per text."""
@@ -114,7 +73,7 @@ class TextClassificationTask(Task):
             else:
                 sentences = split_sentences(text)
                 pieces = tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]
-                windows = pack_windows([list(p) for p in pieces], budget)
+                windows = pack_token_windows([list(p) for p in pieces], budget)
             for window in windows:
                 meta = {"request": index, "weight": max(1, len(window))}
                 features.append(Feature(input_ids=prefix + window + suffix, meta=meta))

@@ -1,9 +1,10 @@
 """Poem continuation with a decoder-only model (GPT-2), batched with left padding.
 
 A prompt longer than the model's window minus ``max_new_tokens`` keeps only its last tokens as
-model input; the returned text still starts with the whole prompt. Rows are left-padded with
-position ids taken from the attention mask, so a prompt gets the same greedy continuation alone
-or batched with others. With a ``seed``, each row is sampled from its own freshly seeded RNG.
+model input (truncated=True); the returned text still starts with the whole prompt. Rows are
+left-padded with position ids taken from the attention mask, so a prompt gets the same greedy
+continuation alone or batched with others. With a ``seed``, each row is sampled from its own
+freshly seeded RNG.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM
 
-from bot.engine.errors import InvalidInput
 from bot.engine.results import GeneratedText
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
-from bot.engine.tasks.text_classification import check_params, check_texts
+from bot.engine.tasks.checks import (
+    MAX_SEED,
+    MIN_SEED,
+    bool_param,
+    check_param_names,
+    check_texts,
+    float_param,
+    int_param,
+    optional_int_param,
+)
 
 DEFAULTS: dict[str, Any] = {
     "max_new_tokens": 60,
@@ -30,31 +39,17 @@ DEFAULTS: dict[str, Any] = {
 MAX_NEW_TOKENS = 200
 
 
-def _number(params: dict[str, Any], name: str, low: float, high: float) -> float:
-    """A float parameter within (low, high]; bools are not numbers here."""
-    value = params.get(name, DEFAULTS[name])
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
-        raise InvalidInput(f"parameter {name!r} must be a number in ({low}, {high}]")
-    return float(value)
-
-
 def generation_settings(params: dict[str, Any]) -> dict[str, Hashable]:
     """Validated settings with defaults; sampling-only ones are None when decoding greedily."""
-    check_params(params, set(DEFAULTS))
-    max_new = params.get("max_new_tokens", DEFAULTS["max_new_tokens"])
-    if isinstance(max_new, bool) or not isinstance(max_new, int):
-        raise InvalidInput("parameter 'max_new_tokens' must be an integer")
-    if not 1 <= max_new <= MAX_NEW_TOKENS:
-        raise InvalidInput(f"parameter 'max_new_tokens' must be between 1 and {MAX_NEW_TOKENS}")
-    do_sample = params.get("do_sample", DEFAULTS["do_sample"])
-    if not isinstance(do_sample, bool):
-        raise InvalidInput("parameter 'do_sample' must be a bool")
-    seed = params.get("seed", DEFAULTS["seed"])
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise InvalidInput("parameter 'seed' must be an integer or None")
-    temperature = _number(params, "temperature", 0.0, 10.0)
-    top_p = _number(params, "top_p", 0.0, 1.0)
-    penalty = _number(params, "repetition_penalty", 0.0, 10.0)
+    check_param_names(params, set(DEFAULTS))
+    max_new = int_param(params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS)
+    do_sample = bool_param(params, "do_sample", DEFAULTS["do_sample"])
+    seed = optional_int_param(params, "seed", MIN_SEED, MAX_SEED)
+    temperature = float_param(params, "temperature", DEFAULTS["temperature"], above=0, at_most=10)
+    top_p = float_param(params, "top_p", DEFAULTS["top_p"], above=0, at_most=1)
+    penalty = float_param(
+        params, "repetition_penalty", DEFAULTS["repetition_penalty"], above=0, at_most=10
+    )
     return {
         "max_new_tokens": max_new,
         "do_sample": do_sample,
@@ -92,7 +87,8 @@ class TextGenerationTask(Task):
         features = []
         for index, prompt in enumerate(inputs):
             ids = list(tokenizer(prompt, add_special_tokens=False, verbose=False)["input_ids"])
-            features.append(Feature(input_ids=ids[-room:] or [start_id], meta={"request": index}))
+            meta = {"request": index, "cut": len(ids) > room}
+            features.append(Feature(input_ids=ids[-room:] or [start_id], meta=meta))
         eos_id = tokenizer.eos_token_id
         return features, int(eos_id) if eos_id is not None else None
 
@@ -153,7 +149,9 @@ class TextGenerationTask(Task):
             prompt = inputs[feature.meta["request"]]
             # A row cut mid-character decodes to a replacement mark: drop it.
             text = prompt + tail.rstrip("\ufffd")
-            results[feature.meta["request"]] = GeneratedText(text, prompt, len(new))
+            results[feature.meta["request"]] = GeneratedText(
+                text, prompt, len(new), truncated=feature.meta["cut"]
+            )
         return [r for r in results if r is not None]
 
     def smoke_input(self) -> Any:

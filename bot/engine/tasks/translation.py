@@ -8,123 +8,26 @@ from any request batch together and a piece's output never depends on its batch 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar, cast
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessorList
 
-from bot.engine.errors import InvalidInput
 from bot.engine.results import Translation
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.checks import check_param_names, check_texts, int_param, optional_int_param
+from bot.engine.tasks.sentences import (
+    pack_sentences,
+    split_paragraphs,
+    split_sentences,
+    token_counter,
+)
 
 MAX_PIECE_TOKENS = 160
 """Marian is trained on sentences and starts dropping content on long inputs: a few at most."""
 MAX_BEAMS = 4
 MAX_NEW_TOKENS_LIMIT = 1024
-
-_PARAGRAPH_BREAK = re.compile(r"(\n[ \t\r\f\v]*\n\s*)")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+")
-_WORD_BEFORE = re.compile(r"(\w+)$")
-_ABBREVIATIONS = frozenset({
-    "sr", "sra", "srta", "sres", "dr", "dra", "dres", "ud", "uds", "vd", "vds", "lic", "prof",
-    "av", "avda", "pág", "págs", "núm", "vol", "fig", "aprox", "mr", "mrs", "ms", "st", "vs",
-    "jr", "tel", "ej",
-})  # fmt: skip
-# Ever finer places to break a sentence that alone does not fit: clauses, then words.
-_BREAKS = (re.compile(r"(?<=[,;:])\s+"), re.compile(r"\s+"))
-
-
-def split_paragraphs(text: str) -> tuple[list[str], list[str]]:
-    """Paragraphs and the exact blank-line runs between them, so they can be put back."""
-    parts = _PARAGRAPH_BREAK.split(text.strip())
-    return parts[0::2], parts[1::2]
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph; abbreviations and initials do not end a sentence."""
-    sentences: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(paragraph):
-        word = _WORD_BEFORE.search(paragraph, start, match.start())
-        single_dot = match.group().rstrip() == "."
-        if single_dot and word and (len(word[1]) == 1 or word[1].lower() in _ABBREVIATIONS):
-            continue
-        sentences.append(" ".join(paragraph[start : match.end()].split()))
-        start = match.end()
-    tail = " ".join(paragraph[start:].split())
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
-def pack_sentences(
-    sentences: list[str], count: Callable[[str], int], budget: int, level: int = 0
-) -> list[str]:
-    """Greedily join consecutive sentences into pieces of at most ``budget`` tokens."""
-    pieces: list[str] = []
-    current: list[str] = []
-    used = 0
-    for sentence in sentences:
-        n = count(sentence)
-        if current and (used + n > budget or n > budget):
-            pieces.append(" ".join(current))
-            current, used = [], 0
-        if n > budget:
-            pieces.extend(_split_long(sentence, count, budget, level))
-            continue
-        current.append(sentence)
-        used += n
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
-
-
-def _split_long(text: str, count: Callable[[str], int], budget: int, level: int) -> list[str]:
-    """Break a text that alone exceeds the budget: at commas, then spaces, then characters."""
-    for depth in range(level, len(_BREAKS)):
-        parts = [p for p in _BREAKS[depth].split(text) if p]
-        if len(parts) > 1:
-            return pack_sentences(parts, count, budget, depth + 1)
-    size = max(1, budget)
-    while size > 1 and count(text[:size]) > budget:
-        size //= 2
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def token_counter(tokenizer: Any) -> Callable[[str], int]:
-    """Tokens of a text without special tokens (the same sentence is often counted twice)."""
-    cache: dict[str, int] = {}
-
-    def count(text: str) -> int:
-        if text not in cache:
-            ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-            cache[text] = len(ids)
-        return cache[text]
-
-    return count
-
-
-def check_inputs(inputs: Any) -> None:
-    """Text tasks take a list of strings."""
-    if not isinstance(inputs, list) or not all(isinstance(text, str) for text in inputs):
-        raise InvalidInput("inputs must be a list of strings")
-
-
-def int_param(params: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    """One integer parameter, checked against its allowed range."""
-    value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be an integer between {low} and {high}, got {value!r}")
-    return value
-
-
-def check_param_names(params: Mapping[str, Any], allowed: set[str]) -> None:
-    """A misspelt parameter would otherwise be silently ignored."""
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InvalidInput(f"unknown parameters {unknown}; allowed: {sorted(allowed)}")
 
 
 def generated_ids(row: list[int], eos_ids: list[int], pad_id: int) -> list[int]:
@@ -180,7 +83,7 @@ class TranslationTask(Task):
 
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Strings only; beams and lengths in range."""
-        check_inputs(inputs)
+        check_texts(inputs, allow_empty=True)
         self._options(params)
 
     def smoke_input(self) -> Any:
@@ -196,9 +99,7 @@ class TranslationTask(Task):
     def _options(self, params: Mapping[str, Any]) -> tuple[int | None, int]:
         """(max_new_tokens or None for 'derive from each piece', num_beams)."""
         check_param_names(params, self.params)
-        max_new = params.get("max_new_tokens")
-        if max_new is not None:
-            max_new = int_param(params, "max_new_tokens", 0, 1, MAX_NEW_TOKENS_LIMIT)
+        max_new = optional_int_param(params, "max_new_tokens", 1, MAX_NEW_TOKENS_LIMIT)
         return max_new, int_param(params, "num_beams", 1, 1, MAX_BEAMS)
 
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:

@@ -17,6 +17,7 @@ from transformers import AutoModelForSequenceClassification
 from bot.engine.errors import InvalidInput
 from bot.engine.results import Classification, LabelScore, ZeroShotInput
 from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.checks import bool_param, check_filled, check_items, check_param_names
 
 DEFAULT_TEMPLATE = "Este ejemplo es {}."
 MAX_LABELS = 100
@@ -35,16 +36,26 @@ class ZeroShotTask(Task):
     """Text + free labels -> Classification, best label first."""
 
     model_class: ClassVar[Any] = AutoModelForSequenceClassification
+    params: ClassVar[set[str]] = {"hypothesis_template", "multi_label"}
 
     def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
         """Non-empty text, 1..MAX_LABELS non-empty labels, a template with one {}."""
-        _options(params)
-        for item in inputs:
-            if not isinstance(item, ZeroShotInput):
-                raise InvalidInput(f"expected ZeroShotInput, got {type(item).__name__}")
-            if not isinstance(item.text, str) or not item.text.strip():
-                raise InvalidInput("the text is empty")
+        self._options(params)
+        for item in check_items(inputs, ZeroShotInput):
+            check_filled(item.text, "text")
             clean_labels(item.labels)
+
+    def _options(self, params: Mapping[str, Any]) -> tuple[str, bool]:
+        """hypothesis_template (with exactly one {}) and multi_label, with defaults."""
+        check_param_names(params, self.params)
+        template = params.get("hypothesis_template", DEFAULT_TEMPLATE)
+        if not isinstance(template, str) or template.count("{}") != 1:
+            raise InvalidInput("hypothesis_template must be a string with exactly one {}")
+        try:
+            template.format("x")
+        except (IndexError, KeyError, ValueError) as exc:
+            raise InvalidInput(f"hypothesis_template cannot be formatted: {exc}") from None
+        return template, bool_param(params, "multi_label", False)
 
     def smoke_input(self) -> ZeroShotInput:
         """A short text with two obvious labels."""
@@ -53,7 +64,7 @@ class ZeroShotTask(Task):
     async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
         """Score every (text, label) pair in one forward and rank each request's labels."""
         self.validate(inputs, params)
-        template, multi_label = _options(params)
+        template, multi_label = self._options(params)
         features, truncated = await ctx.prepare(self.preprocess, ctx.lm, inputs, template)
         raws = await ctx.forward(features, {})
         return await ctx.prepare(self.postprocess, inputs, features, raws, truncated, multi_label)
@@ -161,21 +172,6 @@ def nli_ids(config: Any) -> NliIds:
     if contradiction < 0:
         contradiction = len(names) - 1 if entailment == 0 else 0
     return NliIds(entailment=entailment, contradiction=contradiction)
-
-
-def _options(params: Mapping[str, Any]) -> tuple[str, bool]:
-    """hypothesis_template (with exactly one {}) and multi_label, with defaults."""
-    template = params.get("hypothesis_template", DEFAULT_TEMPLATE)
-    if not isinstance(template, str) or template.count("{}") != 1:
-        raise InvalidInput("hypothesis_template must be a string with exactly one {}")
-    try:
-        template.format("x")
-    except (IndexError, KeyError, ValueError) as exc:
-        raise InvalidInput(f"hypothesis_template cannot be formatted: {exc}") from None
-    multi_label = params.get("multi_label", False)
-    if not isinstance(multi_label, bool):
-        raise InvalidInput(f"multi_label must be true or false, got {multi_label!r}")
-    return template, multi_label
 
 
 def _softmax(values: np.ndarray, axis: int) -> np.ndarray:
