@@ -168,6 +168,7 @@ ANSWER = "💬 <b>{answer}</b>"
 ANSWER_CONFIDENCE = "Confianza: {level} ({percent})"
 ANSWER_SOURCE = "Lo saco de esta frase:\n<blockquote>{sentence}</blockquote>"
 CONFIDENCE_LEVELS: dict[str, str] = {"high": "alta", "medium": "media", "low": "baja"}
+QUESTION_TRUNCATED = "<i>✂️ La pregunta era muy larga: solo he leído su principio.</i>"
 NO_ANSWER = "🤷 No encuentro la respuesta en el texto de lectura."
 QUESTIONS_STARTED = (
     "❓ Modo preguntas activado: cada mensaje que me escribas será una pregunta sobre el "
@@ -215,6 +216,7 @@ FILL_NONE = "🤔 No se me ocurre ninguna palabra para ese hueco."
 
 # /poema
 POEM_EMPTY = "🤔 Hoy no me sale ningún verso con ese comienzo. Prueba con otro."
+POEM_TRUNCATED = "<i>✂️ El comienzo era muy largo: he seguido desde su final.</i>"
 POEM_AGAIN = "🔁 Otro"
 
 # /pos

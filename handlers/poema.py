@@ -37,6 +37,8 @@ def poem_reply(poem: GeneratedText, again: Button) -> Reply:
         text = f"<b>{escape(poem.prompt)}</b>{escape(continuation)}"
     else:
         text = ""
+    if text and poem.truncated:
+        text += "\n\n" + texts.POEM_TRUNCATED
     return Reply.text(text or texts.POEM_EMPTY, buttons=[[again]])
 
 

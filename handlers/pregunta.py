@@ -99,6 +99,8 @@ def answer_reply(result: Answer, context: str) -> Reply:
     ]
     if result.sentence.strip():
         lines.append(texts.ANSWER_SOURCE.format(sentence=quoted_sentence(result, context)))
+    if result.truncated:
+        lines.append(texts.QUESTION_TRUNCATED)
     return Reply.text("\n".join(lines))
 
 

@@ -131,3 +131,14 @@ async def test_pregunta_alone_replying_sets_the_text_and_starts_question_mode(
     assert qa_chat.services.store.get_context(qa_chat.chat_id) == "Ana vive en Lima."
     reply = await qa_chat.say("¿Dónde vive Ana?")
     assert texts.ANSWER.format(answer=WORD) in reply.parts[0]
+
+
+async def test_a_cut_question_is_said_in_the_answer(
+    make_services: MakeServices, tmp_path: Path
+) -> None:
+    services = await make_services(model_qa=str(build_controlled_qa(tmp_path / "qa", "Lima")))
+    chat = Chat(services)
+    await chat.command("contexto", "Luis vive en Lima. Trabaja en un banco.")
+    reply = await chat.command("pregunta", "¿Dónde vive Luis? " * 200)
+    assert "Lima" in plain(reply)
+    assert "muy larga" in plain(reply)
