@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+
+from pydantic import ValidationError
 
 from bot import texts
 from bot.config import Settings
 from bot.logs import setup_logging
+
+log = logging.getLogger("tertulia")
+
+# Exit codes: 0 done, 1 something failed (a model, Telegram), 2 a usage or settings mistake.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,41 +37,63 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # pydantic shows the offending values, and the token is a SecretStr: nothing leaks.
+        print(f"tertulia: invalid settings\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
     setup_logging(settings)
     from bot import runtime
 
-    command = args.command
-    if command is None:
-        command = "polling" if settings.token else "console"
+    command = args.command or ("polling" if settings.token else "console")
+    try:
         if command == "console":
-            runtime.run_async(runtime.run_console(settings, hint=True))
-            return 0
-    if command == "console":
-        runtime.run_async(runtime.run_console(settings))
-    elif command in ("polling", "webhook"):
-        if not settings.token:
-            print(texts.CONSOLE_TELEGRAM_HINT, file=sys.stderr)
-            return 2
-        runtime.run_telegram(settings, command)
-    elif command == "prefetch":
-        return prefetch(settings, args.check)
-    elif command == "status":
-        from bot.engine import Engine
-        from bot.status_view import status_lines
+            runtime.run_async(runtime.run_console(settings, hint=args.command is None))
+        elif command in ("polling", "webhook"):
+            return run_telegram(settings, command)
+        elif command == "prefetch":
+            return prefetch(settings, args.check)
+        elif command == "status":
+            from bot.status_view import status_lines
 
-        engine = Engine(settings)
-        print("\n".join(status_lines(engine.status())))
+            print("\n".join(status_lines(runtime.run_async(runtime.engine_status(settings)))))
+    except KeyboardInterrupt:
+        # Ctrl+C before the signal handlers are in place (starting up): nothing to finish.
+        return 0
+    return 0
+
+
+def run_telegram(settings: Settings, mode: str) -> int:
+    """Run the bot; a start that fails says why in one line (the traceback at DEBUG)."""
+    from telegram.error import TelegramError
+
+    from bot import runtime
+
+    if not settings.token:
+        print(texts.CONSOLE_TELEGRAM_HINT, file=sys.stderr)
+        return EXIT_USAGE
+    if mode == "webhook" and (problem := runtime.check_webhook_settings(settings)):
+        print(f"tertulia: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        runtime.run_telegram(settings, mode)
+    except TelegramError as exc:
+        log.critical("could not run the Telegram bot (TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL?): "
+                     "%s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        return EXIT_FAILED
     return 0
 
 
 def prefetch(settings: Settings, check: bool) -> int:
+    """Download the models, or with `check` load each and run it; non-zero if any failed."""
     from rich.console import Console
     from rich.table import Table
 
     from bot import runtime
 
-    console = Console()
+    # Piped or in `docker logs`, rich would wrap the table at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     if not check:
         table = Table("task", "model", "result")
         failed = False
@@ -70,14 +101,14 @@ def prefetch(settings: Settings, check: bool) -> int:
             table.add_row(key, model, outcome)
             failed |= outcome.startswith("error")
         console.print(table)
-        return 1 if failed else 0
+        return EXIT_FAILED if failed else 0
     rows = runtime.run_async(runtime.check_models(settings))
     table = Table("task", "model", "load s", "MB", "result")
     for row in rows:
         table.add_row(row.task, row.model, f"{row.load_seconds:.2f}",
                       f"{row.bytes / 2**20:.1f}", row.outcome)
     console.print(table)
-    return 0 if all(row.outcome == "ok" for row in rows) else 1
+    return 0 if all(row.outcome == "ok" for row in rows) else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -76,13 +76,18 @@ class Settings(BaseSettings):
     model_language: str = SPECS["language"].default_model
 
     # Logs
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
     @field_validator("admin_users", "allowed_chats", "default_labels", "preload", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("device")
     @classmethod

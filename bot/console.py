@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from typing import TextIO
+import threading
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import texts
 from bot.formatting import html_to_plain
@@ -13,6 +15,9 @@ from bot.services import Services
 from bot.telegram_app import parse_command
 from handlers import dispatch
 
+if TYPE_CHECKING:
+    from bot.runtime import Shutdown
+
 CONSOLE_CHAT_ID = 1
 CONSOLE_USER_ID = 1
 
@@ -20,9 +25,9 @@ CONSOLE_USER_ID = 1
 class ConsoleChat:
     """Reads lines, prints replies; buttons become numbered choices the next line can pick."""
 
-    def __init__(self, services: Services, out: TextIO = sys.stdout) -> None:
+    def __init__(self, services: Services, out: TextIO | None = None) -> None:
         self.services = services
-        self.out = out
+        self.out = out or sys.stdout
         self.choices: list[Button] = []
 
     def request_for(self, line: str) -> Request:
@@ -36,6 +41,7 @@ class ConsoleChat:
         return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, command=command or None, text=text)
 
     async def handle_line(self, line: str) -> None:
+        """Answer one typed line; a line cancelled by a stop says so instead of answering."""
         if not line.strip():
             return
         stripped = line.strip()
@@ -44,7 +50,11 @@ class ConsoleChat:
         ):
             self.print(texts.CONSOLE_BAD_CHOICE)
             return
-        reply = await dispatch(self.request_for(line), self.services)
+        try:
+            reply = await dispatch(self.request_for(line), self.services)
+        except asyncio.CancelledError:
+            self.print(texts.SHUTTING_DOWN)  # the stop's grace period ran out
+            raise
         self.render(reply)
 
     def render(self, reply: Reply) -> None:
@@ -61,14 +71,58 @@ class ConsoleChat:
         self.out.write(text.rstrip() + "\n\n")
         self.out.flush()
 
-    async def run(self, stream: TextIO = sys.stdin, prompt: bool = True) -> None:
-        """Serve lines until end of input; works piped as well as interactively."""
+    async def run(self, stream: TextIO = sys.stdin, prompt: bool = True,
+                  shutdown: Shutdown | None = None) -> None:
+        """Serve lines until end of input or a stop; works piped as well as interactively.
+
+        A line being answered when the stop comes gets the stop's grace period to finish.
+        """
         self.print(texts.CONSOLE_INTRO)
-        while True:
-            if prompt:
-                self.out.write("> ")
-                self.out.flush()
-            line = await asyncio.to_thread(stream.readline)
-            if not line:
-                break
-            await self.handle_line(line)
+        lines = read_lines(stream)
+        stop: asyncio.Future[Any]
+        if shutdown is not None:
+            stop = asyncio.ensure_future(shutdown.requested.wait())
+        else:
+            stop = asyncio.get_running_loop().create_future()  # never done
+        try:
+            while True:
+                if prompt:
+                    self.out.write("> ")
+                    self.out.flush()
+                reading = asyncio.ensure_future(lines.get())
+                await asyncio.wait({reading, stop}, return_when=asyncio.FIRST_COMPLETED)
+                line = reading.result() if reading.done() else None
+                if line is None:
+                    reading.cancel()
+                    return
+                answering = asyncio.ensure_future(self.handle_line(line))
+                await asyncio.wait({answering, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.done():
+                    assert shutdown is not None
+                    await shutdown.finish({answering})
+                    return
+                answering.result()
+        finally:
+            stop.cancel()
+
+
+def read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of `stream` as they arrive, then None, read by a daemon thread.
+
+    A blocked read in a daemon thread does not hold the process when a signal stops it, as
+    a read in the loop's executor would.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed while we were reading
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            put(line)
+        put(None)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return queue

@@ -1,15 +1,16 @@
-"""Putting the pieces together for each way of running Tertulia."""
+"""Putting the pieces together for each way of running Tertulia, and stopping it cleanly."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import texts
 from bot.config import Settings
@@ -17,8 +18,16 @@ from bot.engine import Engine, EngineError
 from bot.engine.registry import TASK_KEYS, create_task
 from bot.services import Services
 from bot.store import ChatStore
+from bot.telegram_app import TelegramBot
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger(__name__)
+
+# How long a stop waits for requests in flight before apologising for them: under the 10 s
+# Docker waits between SIGTERM and SIGKILL.
+SHUTDOWN_GRACE_S = 8.0
 
 
 def open_services(settings: Settings) -> Services:
@@ -48,7 +57,67 @@ async def running_services(settings: Settings) -> AsyncIterator[Services]:
         await close_services(services)
 
 
-async def run_console(settings: Settings, stream: Any = None, hint: bool = False) -> None:
+# Stopping
+@dataclass
+class Shutdown:
+    """SIGINT/SIGTERM as events: the first asks to stop, a second one stops waiting for work."""
+
+    requested: asyncio.Event = field(default_factory=asyncio.Event)
+    urgent: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def on_signal(self, signum: int) -> None:
+        if self.requested.is_set():
+            log.warning("second %s: not waiting for requests in flight", signal.strsignal(signum))
+            self.urgent.set()
+        else:
+            log.info("%s: stopping", signal.strsignal(signum))
+            self.requested.set()
+
+    async def finish(self, work: set[asyncio.Task[Any]], grace: float = SHUTDOWN_GRACE_S) -> None:
+        """Let `work` finish within `grace` seconds (less after a second signal); cancel the rest.
+
+        Cancelled work apologises to its user itself (see TelegramBot._serve, ConsoleChat).
+        """
+        if not work:
+            return
+        log.info("waiting up to %.0f s for %d request(s) in flight", grace, len(work))
+        everything = asyncio.ensure_future(asyncio.wait(work))
+        urgent = asyncio.ensure_future(self.urgent.wait())
+        try:
+            await asyncio.wait({everything, urgent}, timeout=grace,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            everything.cancel()
+            urgent.cancel()
+        late = [task for task in work if not task.done()]
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("cancelled %d request(s) still running at shutdown", len(late))
+            await asyncio.gather(*late, return_exceptions=True)
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[Shutdown]:
+    """Catch SIGINT and SIGTERM for the running loop, so that a stop is a clean one."""
+    shutdown = Shutdown()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Not on Windows, nor outside the main thread: there Ctrl+C stays KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, shutdown.on_signal, signum)
+            installed.append(signum)
+    try:
+        yield shutdown
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+# The console
+async def run_console(settings: Settings, stream: TextIO | None = None,
+                      hint: bool = False) -> None:
     """The terminal chat; `hint` says how to connect Telegram (when no token is set)."""
     from bot.console import ConsoleChat
 
@@ -57,42 +126,53 @@ async def run_console(settings: Settings, stream: Any = None, hint: bool = False
         if hint:
             chat.print(texts.CONSOLE_TELEGRAM_HINT)
         interactive = stream is None and sys.stdin.isatty()
-        await chat.run(stream or sys.stdin, prompt=interactive)
+        with stop_signals() as shutdown:
+            await chat.run(stream or sys.stdin, prompt=interactive, shutdown=shutdown)
+
+
+# Telegram
+def check_webhook_settings(settings: Settings) -> str | None:
+    """What is missing for webhook mode, in words; None when it can start."""
+    if not settings.webhook_url:
+        return "WEBHOOK_URL is required in webhook mode"
+    if not settings.webhook_secret or not settings.webhook_secret.get_secret_value():
+        # Without it anyone who finds the URL can post updates as any user.
+        return "WEBHOOK_SECRET is required in webhook mode"
+    return None
+
+
+async def serve_telegram(settings: Settings, mode: str) -> None:
+    """Polling or webhook until SIGINT/SIGTERM; work in flight finishes before exit."""
+    services = open_services(settings)
+    try:
+        bot = TelegramBot(services)
+        with stop_signals() as shutdown:
+            try:
+                if settings.preload:
+                    await services.engine.preload()
+                if not shutdown.requested.is_set():
+                    if mode == "webhook":
+                        await bot.start_webhook()
+                    else:
+                        await bot.start()
+                    log.info("Tertulia is running (%s)", mode)
+                    await shutdown.requested.wait()
+                updater = bot.application.updater
+                if updater is not None and updater.running:
+                    await updater.stop()  # no new updates from here on
+                await shutdown.finish(set(bot.in_flight))
+            finally:
+                await bot.stop()
+    finally:
+        await close_services(services)
+    log.info("Tertulia stopped")
 
 
 def run_telegram(settings: Settings, mode: str) -> None:
-    """Polling or webhook until SIGINT/SIGTERM; work in flight finishes before exit."""
-    from bot.telegram_app import TelegramBot
-
-    services = open_services(settings)
-    bot = TelegramBot(services)
-
-    async def on_start(_: Any) -> None:
-        await bot._post_init(bot.application)
-        if settings.preload:
-            await services.engine.preload()
-
-    async def on_shutdown(_: Any) -> None:
-        await close_services(services)
-
-    bot.application.post_init = on_start
-    bot.application.post_shutdown = on_shutdown
-    if mode == "webhook":
-        if not settings.webhook_url:
-            raise SystemExit("WEBHOOK_URL is required in webhook mode")
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        bot.application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            drop_pending_updates=False,
-        )
-    else:
-        bot.application.run_polling(drop_pending_updates=False)
+    asyncio.run(serve_telegram(settings, mode))
 
 
+# prefetch and status
 @dataclass
 class CheckRow:
     task: str
@@ -108,14 +188,13 @@ async def check_models(settings: Settings, keys: list[str] | None = None) -> lis
     engine = Engine(settings)
     try:
         for key in keys or list(TASK_KEYS):
-            slot_status: dict[str, Any]
             started = time.perf_counter()
             try:
                 await engine.run(key, [create_task(key).smoke_input()])
                 outcome = "ok"
             except EngineError as exc:
                 outcome = f"error: {exc}"
-            slot_status = engine.status()["models"][key]
+            slot_status: dict[str, Any] = engine.status()["models"][key]
             rows.append(CheckRow(key, settings.model_for(key),
                                  slot_status["load_seconds"] or time.perf_counter() - started,
                                  slot_status["bytes"], outcome))
@@ -125,28 +204,47 @@ async def check_models(settings: Settings, keys: list[str] | None = None) -> lis
     return rows
 
 
+# Weights in both formats: the safetensors copy is enough (and safe to load).
+DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.spm", "*.codes", "*.bin",
+                     "vocab.*"]
+
+
 def download_models(settings: Settings) -> list[tuple[str, str, str]]:
     """Fetch every configured hub model into the Hugging Face cache, with progress bars."""
     from pathlib import Path
 
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.utils import enable_progress_bars
 
+    enable_progress_bars()  # logging turns them off for the bot itself
     results = []
     for key in TASK_KEYS:
         model_id = settings.model_for(key)
         if Path(model_id).expanduser().is_dir():
             results.append((key, model_id, "local folder"))
             continue
+        print(f"{key}: {model_id}", flush=True)
         try:
+            files = HfApi().list_repo_files(model_id)
+            has_safetensors = any(name.endswith(".safetensors") for name in files)
             path = snapshot_download(
                 model_id,
-                allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.spm",
-                                "*.codes", "*.bin", "merges.txt", "vocab.*"],
+                allow_patterns=DOWNLOAD_PATTERNS,
+                ignore_patterns=["*.bin"] if has_safetensors else None,
             )
             results.append((key, model_id, f"ok: {path}"))
         except Exception as exc:
             results.append((key, model_id, f"error: {type(exc).__name__}: {exc}"[:200]))
     return results
+
+
+async def engine_status(settings: Settings) -> dict[str, Any]:
+    """The engine's status for the configured models, without loading any of them."""
+    engine = Engine(settings)
+    try:
+        return engine.status()
+    finally:
+        await engine.close()
 
 
 def run_async(coro: Any) -> Any:

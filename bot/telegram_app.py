@@ -38,6 +38,7 @@ from handlers import dispatch
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
+WEBHOOK_PATH = "telegram"
 # How long a reply keeps trying while the Bot API is unreachable or flood control lasts.
 SEND_GIVE_UP_S = 180.0
 
@@ -72,6 +73,7 @@ class TelegramBot:
         if not settings.token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.locks = ChatLocks()
+        self.in_flight: set[asyncio.Task[Any]] = set()
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(settings.token)
@@ -176,7 +178,23 @@ class TelegramBot:
 
     # Serving
     async def _serve(self, request: Request, message: Message) -> None:
-        """Answer one request: in order within its chat, with a typing indicator meanwhile."""
+        """Answer one request; if a stop cancels it, apologise instead of going silent."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.in_flight.add(task)
+        try:
+            await self._answer(request, message)
+        except asyncio.CancelledError:
+            task.uncancel()
+            try:
+                await self.send_reply(request, Reply.text(texts.SHUTTING_DOWN), message)
+            except Exception as exc:
+                log.warning("could not apologise in chat %s: %s", request.chat_id, exc)
+        finally:
+            self.in_flight.discard(task)
+
+    async def _answer(self, request: Request, message: Message) -> None:
+        """In order within its chat, with a typing indicator meanwhile."""
         started = time.perf_counter()
         async with self.locks.hold(request.chat_id):
             typing = asyncio.create_task(self._keep_typing(request.chat_id))
@@ -294,6 +312,25 @@ class TelegramBot:
         await self.application.updater.start_polling(
             poll_interval=poll_interval,
             timeout=dt.timedelta(seconds=poll_timeout),
+            drop_pending_updates=False,
+        )
+
+    async def start_webhook(self) -> None:
+        """Start the webhook server (WEBHOOK_*); PTB refuses requests without the secret."""
+        settings = self.services.settings
+        app = self.application
+        await app.initialize()
+        await self._post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=WEBHOOK_PATH,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else None,
             drop_pending_updates=False,
         )
 

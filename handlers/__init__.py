@@ -6,6 +6,7 @@ failure into a Spanish message, so an error in one chat never reaches the transp
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
@@ -69,6 +70,9 @@ async def dispatch(request: Request, services: Services) -> Reply:
     reset_timings()
     try:
         return await _route(request, services)
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
     except EngineError as exc:
         outcome = type(exc).__name__
         return reply_for_engine_error(exc)

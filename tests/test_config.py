@@ -41,7 +41,7 @@ def test_model_override_by_task_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("DEVICE", "gpu"), ("PRELOAD", "nope"),
-                                             ("DTYPE", "int8")])
+                                             ("DTYPE", "int8"), ("LOG_LEVEL", "verbose")])
 def test_bad_values_are_refused_at_start(monkeypatch: pytest.MonkeyPatch, name: str,
                                          value: str) -> None:
     monkeypatch.setenv(name, value)
