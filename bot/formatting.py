@@ -32,11 +32,17 @@ def split_for_telegram(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
             parts.append(prefix + rest)
             break
         cut = _cut_point(rest, budget)
-        piece = rest[:cut]
+        while True:
+            piece = rest[:cut]
+            chunk_tags = _track_tags(piece, list(open_tags))
+            closing = "".join(f"</{name}>" for name, _ in reversed(chunk_tags))
+            chunk = (prefix + piece).rstrip() + closing
+            # Tags opened inside the piece need closing room the budget did not keep.
+            if len(chunk) <= limit or cut <= 1:
+                break
+            cut = _cut_point(rest, cut - (len(chunk) - limit))
         rest = rest[cut:].lstrip()
-        chunk_tags = _track_tags(piece, list(open_tags))
-        closing = "".join(f"</{name}>" for name, _ in reversed(chunk_tags))
-        parts.append((prefix + piece).rstrip() + closing)
+        parts.append(chunk)
         open_tags = chunk_tags
     return [p for p in parts if html_to_plain(p).strip()] or [text[:limit]]
 

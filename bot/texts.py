@@ -74,6 +74,8 @@ RATE_LIMITED = "🐢 Vas muy rápido. Espera {seconds} segundos y vuelve a inten
 ADMIN_ONLY = "Este comando es solo para administradores."
 UNKNOWN_COMMAND = "No conozco ese comando. Escribe /ayuda para ver lo que sé hacer."
 
+ONE_WORD = "1 palabra"
+WORDS = "{count} palabras"
 USAGE = "Uso: {usage}\nEjemplo: <code>{example}</code>"
 
 # How each command is written, for the usage messages (plain text: escaped when shown).
@@ -143,13 +145,13 @@ SUMMARY_TRUNCATED = "<i>✂️ El texto era muy largo: el resumen solo cubre una
 
 # /contexto and /olvidar
 CONTEXT_SET = (
-    "📖 Guardado como texto de lectura de este chat: {chars} caracteres ({words} palabras).\n"
+    "📖 Guardado como texto de lectura de este chat: {chars} caracteres ({words}).\n"
     "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
     "preguntas seguidas."
 )
 CONTEXT_APPENDED = (
     "📖 Mensaje añadido al texto de lectura, que ahora tiene {chars} caracteres "
-    "({words} palabras).\n"
+    "({words}).\n"
     "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
     "preguntas seguidas."
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from bot import texts
@@ -14,11 +15,23 @@ if TYPE_CHECKING:
 BAR_CELLS = 10
 
 
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co", "Cs"})
+
+
+def visible(text: str | None) -> str:
+    """The text stripped, or "" when nothing in it can be seen (zero-width, controls)."""
+    if not text:
+        return ""
+    if all(unicodedata.category(char) in _INVISIBLE for char in text):
+        return ""
+    return text.strip()
+
+
 def target_text(request: Request) -> str:
     """The text a command works on: its argument, else the replied message, else a document."""
     for candidate in (request.text, request.reply_text, request.document_text):
-        if candidate and candidate.strip():
-            return candidate.strip()
+        if text := visible(candidate):
+            return text
     return ""
 
 
@@ -41,8 +54,10 @@ def document_problem(request: Request, settings: Settings) -> Reply | None:
     return Reply.text(texts.ERROR_DOCUMENT_KIND)
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
+def word_count(text: str) -> str:
+    """ "1 palabra", "14 palabras": counted for the user, so the noun agrees."""
+    count = len(text.split())
+    return texts.ONE_WORD if count == 1 else texts.WORDS.format(count=count)
 
 
 def percent(score: float) -> str:

@@ -9,18 +9,18 @@ from __future__ import annotations
 from bot import texts
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import document_problem, usage, word_count
+from handlers.arguments import document_problem, usage, visible, word_count
 
 
 async def handle(request: Request, services: Services) -> Reply:
     """Replaces the reading text with the argument or document, or appends a replied message."""
     if problem := document_problem(request, services.settings):
         return problem
-    for new_text in (request.text, request.document_text):
-        if new_text and new_text.strip():
-            return await replace_reading_text(request.chat_id, new_text.strip(), services)
-    if request.reply_text and request.reply_text.strip():
-        return await append_reading_text(request.chat_id, request.reply_text.strip(), services)
+    for candidate in (request.text, request.document_text):
+        if new_text := visible(candidate):
+            return await replace_reading_text(request.chat_id, new_text, services)
+    if replied := visible(request.reply_text):
+        return await append_reading_text(request.chat_id, replied, services)
     return usage("contexto")
 
 

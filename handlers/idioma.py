@@ -21,6 +21,8 @@ async def handle(request: Request, services: Services) -> Reply:
     text = target_text(request)
     if not text:
         return usage("idioma")
+    if not any(ch.isalpha() for ch in text):  # emoji, digits: no word to tell a language by
+        return Reply.text(texts.LANGUAGE_UNKNOWN)
     [result] = await services.engine.run("language", [text])
     return language_reply(result)
 

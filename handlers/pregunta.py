@@ -13,7 +13,7 @@ from bot.engine.results import Answer, QAInput
 from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import document_problem, percent
+from handlers.arguments import document_problem, percent, visible
 from handlers.contexto import length_problem
 
 HIGH_CONFIDENCE = 0.5
@@ -32,7 +32,7 @@ async def handle(request: Request, services: Services) -> Reply:
         if too_long := length_problem(new_text, services):
             return too_long
         services.store.set_context(request.chat_id, new_text)
-    question = request.text.strip()
+    question = visible(request.text)
     if not question:
         return await start_questions(request, services)
     return await answer(request.chat_id, question, services)
@@ -41,8 +41,8 @@ async def handle(request: Request, services: Services) -> Reply:
 def replied_reading_text(request: Request) -> str:
     """The replied message or attached document, which becomes the reading text."""
     for candidate in (request.reply_text, request.document_text):
-        if candidate and candidate.strip():
-            return candidate.strip()
+        if text := visible(candidate):
+            return text
     return ""
 
 
@@ -68,7 +68,7 @@ def in_question_mode(request: Request, services: Services) -> bool:
 async def next_question(request: Request, services: Services) -> Reply:
     """A plain message in question mode: keeps the mode alive and answers it."""
     services.store.touch_questions(request.chat_id, request.user_id)
-    return await answer(request.chat_id, request.text.strip(), services)
+    return await answer(request.chat_id, visible(request.text), services)
 
 
 async def answer(chat_id: int, question: str, services: Services) -> Reply:

@@ -12,7 +12,7 @@ from bot import texts
 from bot.request import Button, Reply, Request
 from bot.services import Services
 from handlers import pregunta
-from handlers.arguments import document_problem
+from handlers.arguments import document_problem, visible
 
 # What the buttons under a plain message offer; each is the command of the same name.
 ACTION_ROWS: tuple[tuple[str, ...], ...] = (
@@ -25,14 +25,14 @@ ACTION_ROWS: tuple[tuple[str, ...], ...] = (
 
 async def handle(request: Request, services: Services) -> Reply:
     """Answers a question, offers the actions where spoken to, or stays quiet in a group."""
-    question = request.text.strip()
+    question = visible(request.text)
     if question and pregunta.in_question_mode(request, services):
         return await pregunta.next_question(dataclasses.replace(request, text=question), services)
     if not (request.is_private or request.replies_to_bot):
         return Reply()
     if problem := document_problem(request, services.settings):
         return problem
-    text = question or (request.document_text or "").strip()
+    text = question or visible(request.document_text)
     if not text:
         return Reply.text(texts.SEND_SOME_TEXT)
     return offer_actions(request.chat_id, text, services)
