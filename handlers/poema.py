@@ -34,7 +34,7 @@ def poem_reply(poem: GeneratedText, again: Button) -> Reply:
     if not poem.text.startswith(poem.prompt):
         text = escape(printable(poem.text).strip())
     elif continuation := printable(poem.text[len(poem.prompt) :]).rstrip():
-        text = f"<b>{escape(poem.prompt)}</b>{escape(continuation)}"
+        text = f"<b>{escape(printable(poem.prompt))}</b>{escape(continuation)}"
     else:
         text = ""
     if text and poem.truncated:

@@ -65,3 +65,8 @@ def test_a_poem_with_nothing_new_still_says_something() -> None:
 
 async def test_empty_command_gives_usage(chat: Chat) -> None:
     assert plain(await chat.command("poema")).startswith("Uso: /poema")
+
+
+async def test_control_characters_of_the_opening_are_not_sent_back(chat: Chat) -> None:
+    reply = await chat.command("poema", "La luna\x00 sobre\x07 el mar")
+    assert "\x00" not in plain(reply) and "\x07" not in plain(reply)
