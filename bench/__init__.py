@@ -1,0 +1,1 @@
+"""The engine benchmark: batching on against off, on full-size random-weight models (see README)."""
