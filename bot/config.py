@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(default=32, ge=1)
     batch_max_tokens: int = Field(default=8192, ge=1)
     queue_max: int = Field(default=256, ge=1)
+    batch_wait_ms: float = Field(default=10.0, ge=0)
 
     # One model per task key: a hub id or a local folder.
     model_translate_es_en: str = SPECS["translate_es_en"].default_model

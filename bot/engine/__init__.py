@@ -87,12 +87,21 @@ class _Context:
         self.lm: LoadedModel = slot.queue.lm
         self._prep = prep
         self._timings = timings
+        self._arrived = False
+        self.queue.expect()
+
+    def settle(self) -> None:
+        """Tell the queue this request is no longer on its way (it submitted or finished)."""
+        if not self._arrived:
+            self._arrived = True
+            self.queue.arrived()
 
     async def prepare(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._prep, lambda: fn(*args))
 
     async def forward(self, features: list[Feature], params: Mapping[str, Hashable]) -> list[Any]:
+        self.settle()
         return await self.queue.submit(features, params, self._timings)
 
 
@@ -114,6 +123,7 @@ class Engine:
             int(settings.model_memory_mb * 2**20),
             settings.batch_max_size,
             settings.batch_max_tokens,
+            settings.batch_wait_ms / 1000,
         )
         self._prep: dict[str, ThreadPoolExecutor] = {}
         self._pending: dict[str, int] = dict.fromkeys(TASK_KEYS, 0)
@@ -165,7 +175,10 @@ class Engine:
             slot = await self._cache.acquire(task)
             try:
                 ctx = _Context(slot, self._prep_executor(task), timings)
-                results = await slot.task.run(ctx, inputs, params)
+                try:
+                    results = await slot.task.run(ctx, inputs, params)
+                finally:
+                    ctx.settle()
                 slot.requests += 1
                 return results
             finally:

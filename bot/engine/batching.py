@@ -53,9 +53,19 @@ class ModelQueue:
     """
 
     def __init__(
-        self, task: Task, lm: LoadedModel, worker: DeviceWorker, max_size: int, max_tokens: int
+        self,
+        task: Task,
+        lm: LoadedModel,
+        worker: DeviceWorker,
+        max_size: int,
+        max_tokens: int,
+        burst_wait_s: float = 0.0,
     ) -> None:
         self.task = task
+        self.burst_wait_s = burst_wait_s
+        # Requests already running their task but still tokenising: the rest of a burst.
+        self.arriving = 0
+        self._changed = asyncio.Event()
         self.lm = lm
         self.worker = worker
         self.max_size = max_size
@@ -82,6 +92,7 @@ class ModelQueue:
         now = time.perf_counter()
         items = [_Item(f, group, loop.create_future(), now) for f in features]
         self._items.extend(items)
+        self._changed.set()
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
         raws = list(await asyncio.gather(*(item.future for item in items)))
@@ -110,9 +121,36 @@ class ModelQueue:
         self._items = [it for it in self._items if id(it) not in chosen]
         return batch
 
+    def expect(self) -> None:
+        """A request started its task: its features will come soon."""
+        self.arriving += 1
+
+    def arrived(self) -> None:
+        """A request submitted its first features, or finished without any."""
+        self.arriving -= 1
+        self._changed.set()
+
+    async def _gather_burst(self) -> None:
+        """Wait briefly for a burst's other requests that are still tokenising.
+
+        Without it the first request of a burst runs alone and the rest wait a whole forward
+        for it; a lone request (nothing arriving) never waits.
+        """
+        deadline = time.perf_counter() + self.burst_wait_s
+        while self.arriving > 0 and len(self._items) < self.max_size:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=remaining)
+            except TimeoutError:
+                return
+
     async def _drain(self) -> None:
         while self._items:
             async with self.worker.lock:
+                await self._gather_burst()
                 if not self._items:
                     break
                 batch = self._take_batch()

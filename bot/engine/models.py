@@ -58,12 +58,14 @@ class ModelCache:
         budget_bytes: int,
         batch_max_size: int,
         batch_max_tokens: int,
+        batch_wait_s: float = 0.0,
     ) -> None:
         self.worker = worker
         self.dtype = dtype
         self.budget = budget_bytes
         self.batch_max_size = batch_max_size
         self.batch_max_tokens = batch_max_tokens
+        self.batch_wait_s = batch_wait_s
         self.slots: dict[str, ModelSlot] = {}
         self._load_lock = asyncio.Lock()
         self._released = asyncio.Condition()
@@ -135,7 +137,12 @@ class ModelCache:
             slot.loads += 1
             slot.failure = slot.failed_at = None
             slot.queue = ModelQueue(
-                slot.task, lm, self.worker, self.batch_max_size, self.batch_max_tokens
+                slot.task,
+                lm,
+                self.worker,
+                self.batch_max_size,
+                self.batch_max_tokens,
+                self.batch_wait_s,
             )
             log.info(
                 "loaded %s (%s) on %s as %s: %.1f MB in %.2f s",

@@ -264,3 +264,39 @@ def test_missing_tiny_model_folder_copy_is_isolated(tiny_models: dict[str, Path]
     copy = tmp_path / "copy"
     shutil.copytree(tiny_models["pos"], copy)
     assert estimate_bytes(str(copy), __import__("torch").float32) > 0
+
+
+@pytest.mark.parametrize(("wait_ms", "batched_together"), [(500, True), (0, False)])
+async def test_a_burst_from_many_chats_shares_one_forward(
+    make_settings: Callable[..., Settings], wait_ms: float, batched_together: bool
+) -> None:
+    engine = Engine(make_settings(batch_wait_ms=wait_ms))
+    try:
+        await engine.run("sentiment", ["carga el modelo"])
+        task = engine._cache.slots["sentiment"].task
+        tokenise = task.preprocess  # type: ignore[attr-defined]
+
+        def slow_tokeniser(*args: Any) -> Any:
+            time.sleep(0.005)  # as real tokenisers take, so a burst arrives over time
+            return tokenise(*args)
+
+        task.preprocess = slow_tokeniser  # type: ignore[attr-defined]
+        before = engine.status()["models"]["sentiment"]["batches"]
+        await asyncio.gather(*(engine.run("sentiment", [t]) for t in SAMPLES * 4))
+        batches = engine.status()["models"]["sentiment"]["batches"] - before
+    finally:
+        await engine.close()
+    assert (batches == 1) is batched_together
+
+
+async def test_a_lone_request_never_waits_for_a_burst(
+    make_settings: Callable[..., Settings],
+) -> None:
+    engine = Engine(make_settings(batch_wait_ms=2000))
+    try:
+        await engine.run("sentiment", ["carga el modelo"])
+        started = time.perf_counter()
+        await engine.run("sentiment", ["sola"])
+        assert time.perf_counter() - started < 1.0
+    finally:
+        await engine.close()
