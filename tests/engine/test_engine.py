@@ -300,3 +300,44 @@ async def test_a_lone_request_never_waits_for_a_burst(
         assert time.perf_counter() - started < 1.0
     finally:
         await engine.close()
+
+
+async def test_a_failing_batch_is_retried_in_halves(engine: Engine) -> None:
+    """A batch too big for the device (out of memory) still answers everyone, in halves."""
+    await engine.run("sentiment", ["carga"])
+    slot = engine._cache.slots["sentiment"]
+    original = slot.task.forward
+    entered, release = threading.Event(), threading.Event()
+    sizes: list[int] = []
+
+    def picky(lm: Any, features: list[Any], params: Any) -> Any:
+        sizes.append(len(features))
+        if len(sizes) == 1:
+            entered.set()
+            release.wait(10)
+        elif len(features) > 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return original(lm, features, params)
+
+    slot.task.forward = picky  # type: ignore[method-assign]
+    first = asyncio.create_task(engine.run("sentiment", ["primera"]))
+    await wait_for(entered)
+    pair = [asyncio.create_task(engine.run("sentiment", [t])) for t in ("uno", "dos")]
+    await asyncio.sleep(0.1)
+    release.set()
+    results = await asyncio.gather(first, *pair)
+    assert all(len(r) == 1 for r in results)
+    assert sizes == [1, 2, 1, 1]
+
+
+async def test_out_of_memory_on_one_row_unloads_the_model(engine: Engine) -> None:
+    await engine.run("sentiment", ["carga"])
+
+    def out_of_memory(*args: Any) -> Any:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    engine._cache.slots["sentiment"].task.forward = out_of_memory  # type: ignore[method-assign]
+    with pytest.raises(InferenceFailed):
+        await engine.run("sentiment", ["demasiado"])
+    assert not engine.status()["models"]["sentiment"]["loaded"]
+    assert len(await engine.run("pos", ["sigue"])) == 1
