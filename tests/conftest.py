@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from transformers.utils import logging as hf_logging
 
+import bot.store
 from bot.config import Settings
 from bot.engine import Engine
 from bot.engine.registry import TASK_KEYS
@@ -67,3 +69,23 @@ def store(settings: Settings) -> Iterator[ChatStore]:
 @pytest.fixture
 def services(settings: Settings, engine: Engine, store: ChatStore) -> Services:
     return Services(settings=settings, engine=engine, store=store, bot_username="TertuliaTestBot")
+
+
+class FakeClock:
+    """Stands in for the store's `time` module, so idle minutes and retention days pass at once."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(bot.store, "time", fake)
+    return fake

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import bot.store
 import handlers
 from bot import texts
 from bot.config import Settings
@@ -19,31 +18,12 @@ from bot.engine import Engine
 from bot.request import Request
 from bot.services import Services
 from bot.store import ChatStore, StoreError
+from tests.conftest import FakeClock
 
 DAY = 86400.0
 LONG_AGO = 10 * 365 * DAY
 ANA, BEA = 7, 8
 HERE, THERE = 100, -500
-
-
-class FakeClock:
-    """Stands in for the store's `time` module, so days pass instantly."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(bot.store, "time", fake)
-    return fake
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from bot import texts
 from bot.formatting import html_to_plain
 from tests.e2e.botapi_server import ChatSpec, parse_html
 from tests.e2e.conftest import ANA, BEA, TelegramHarness
+from tests.engine.harness import before_forward, hold_forward
 from tests.tiny_models import build_controlled_qa
 
 USAGE_HEAD = texts.USAGE.split("{")[0]
@@ -194,14 +194,7 @@ async def test_slow_chat_never_delays_help_elsewhere(
     assert tg.bot is not None
     engine = tg.bot.services.engine
     await engine.run("pos", ["carga"])
-    slot = engine._cache.slots["pos"]
-    original = slot.task.forward
-
-    def slow(*args: Any) -> Any:
-        time.sleep(4.5)
-        return original(*args)
-
-    slot.task.forward = slow  # type: ignore[method-assign]
+    before_forward(engine, "pos", lambda features: time.sleep(4.5))
     tg.server.mark(ana_chat.id)
     tg.server.user_sends(ana_chat, ANA, "/pos El gato duerme")
     await asyncio.sleep(0.2)
@@ -244,16 +237,7 @@ async def test_bot_api_outage_is_ridden_out(tg: TelegramHarness, ana_chat: ChatS
     assert tg.bot is not None
     engine = tg.bot.services.engine
     await engine.run("pos", ["carga"])
-    slot = engine._cache.slots["pos"]
-    original = slot.task.forward
-    entered, release = threading.Event(), threading.Event()
-
-    def gated(*args: Any) -> Any:
-        entered.set()
-        release.wait(10)
-        return original(*args)
-
-    slot.task.forward = gated  # type: ignore[method-assign]
+    entered, release = hold_forward(engine, "pos")
     tg.server.mark(ana_chat.id)
     tg.server.user_sends(ana_chat, ANA, "/pos El gato duerme")
     await asyncio.to_thread(entered.wait, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
@@ -49,3 +50,30 @@ async def run_direct(key: str, folder: str, inputs: list[Any], batch_size: int =
     task, lm = await asyncio.to_thread(load_task, key, folder)
     task.validate(inputs, params)
     return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+
+
+def before_forward(engine: Any, task: str, hook: Callable[[list[Feature]], None]) -> None:
+    """Run `hook(features)` on the torch thread ahead of each forward of a loaded task.
+
+    Tests use it to hold, slow down or break a model without touching its code.
+    """
+    slot = engine._cache.slots[task]
+    original = slot.task.forward
+
+    def hooked(lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]) -> Any:
+        hook(features)
+        return original(lm, features, params)
+
+    slot.task.forward = hooked
+
+
+def hold_forward(engine: Any, task: str) -> tuple[threading.Event, threading.Event]:
+    """Make a task's forward wait for a signal: returns (entered, release)."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(features: list[Feature]) -> None:
+        entered.set()
+        release.wait(timeout=30)
+
+    before_forward(engine, task, hold)
+    return entered, release

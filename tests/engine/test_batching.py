@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.engine import Engine
 from bot.engine.results import QAInput, ZeroShotInput
+from tests.engine.harness import hold_forward
 
 TEXTS = [
     "Hola",
@@ -65,15 +65,7 @@ async def test_batched_results_equal_one_at_a_time(
     try:
         expected = [(await alone.run(task, [item], **params))[0] for item in inputs]
         await together.run(task, [inputs[0]], **params)  # load it
-        slot = together._cache.slots[task]
-        original = slot.task.forward
-        release = threading.Event()
-
-        def held(*args: Any) -> Any:
-            release.wait(10)
-            return original(*args)
-
-        slot.task.forward = held  # type: ignore[method-assign]
+        _, release = hold_forward(together, task)
         jobs = [asyncio.create_task(together.run(task, [item], **params)) for item in inputs]
         await asyncio.sleep(0.2)  # everything queues behind the held first batch
         release.set()

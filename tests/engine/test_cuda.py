@@ -8,30 +8,16 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 
 from bot.config import Settings
 from bot.engine import Engine
-from bot.engine.results import Classification, QAInput, ZeroShotInput
+from bot.engine.registry import TASK_KEYS, create_task
+from bot.engine.results import Classification
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-INPUTS: dict[str, list[Any]] = {
-    "translate_es_en": ["Hola, ¿qué tal?"],
-    "translate_en_es": ["Hello, how are you?"],
-    "summarize": ["El día fue largo. Llovió toda la tarde y el tren llegó tarde."],
-    "qa": [QAInput("¿Quién llegó?", "El tren llegó tarde a Madrid.")],
-    "zero_shot": [ZeroShotInput("El equipo ganó la final", ("deportes", "política"))],
-    "fill_mask": ["La capital de Francia es <mask>."],
-    "poem": ["La luna sobre el mar"],
-    "pos": ["El gato duerme en el sofá."],
-    "sentiment": ["Me encanta"],
-    "language": ["Bonjour tout le monde"],
-}
-
 
 def build_bert_base(folder: Path, tiny_zero_shot: Path) -> Path:
     """A full-size BERT-base classifier (random weights): big enough to see in the allocator."""
@@ -48,8 +34,8 @@ def build_bert_base(folder: Path, tiny_zero_shot: Path) -> Path:
 async def test_every_task_runs_in_half_precision(make_settings: Callable[..., Settings]) -> None:
     engine = Engine(make_settings(device="cuda", dtype="auto"))
     try:
-        for task, items in INPUTS.items():
-            assert len(await engine.run(task, items)) == 1, task
+        for task in TASK_KEYS:
+            assert len(await engine.run(task, [create_task(task).smoke_input()])) == 1, task
         status = engine.status()
         assert status["device"].startswith("cuda") and status["dtype"] == "float16"
         for key, model in status["models"].items():

@@ -23,6 +23,7 @@ from bot.engine import (
 )
 from bot.engine.loading import estimate_bytes
 from bot.engine.results import Classification, QAInput, ZeroShotInput
+from tests.engine.harness import before_forward, hold_forward
 from tests.tiny_models import corrupt_model_folder
 
 SAMPLES = [
@@ -31,21 +32,6 @@ SAMPLES = [
     "Hola",
     "¿Vamos a la playa mañana por la tarde si hace buen tiempo?",
 ]
-
-
-def gate_forward(engine: Engine, task: str) -> tuple[threading.Event, threading.Event]:
-    """Make a task's forward wait for a signal: (entered, release)."""
-    slot = engine._cache.slots[task]
-    original = slot.task.forward
-    entered, release = threading.Event(), threading.Event()
-
-    def gated(*args: Any) -> Any:
-        entered.set()
-        release.wait(timeout=30)
-        return original(*args)
-
-    slot.task.forward = gated  # type: ignore[method-assign]
-    return entered, release
 
 
 async def wait_for(event: threading.Event) -> None:
@@ -79,7 +65,7 @@ async def test_concurrent_requests_batch_and_match_one_by_one(
     together = Engine(make_settings(batch_max_size=32))
     try:
         expected = [(await alone.run("sentiment", [text]))[0] for text in SAMPLES * 4]
-        entered, release = gate_forward(together, "sentiment")
+        entered, release = hold_forward(together, "sentiment")
         first = asyncio.create_task(together.run("sentiment", ["primero"]))
         await wait_for(entered)
         rest = [asyncio.create_task(together.run("sentiment", [t])) for t in SAMPLES * 4]
@@ -136,7 +122,7 @@ async def test_eviction_never_removes_a_model_that_is_working(
     sizes = {k: estimate_bytes(str(tiny_models[k]), torch.float32) for k in ("sentiment", "pos")}
     engine = Engine(make_settings(model_memory_mb=max(sizes.values()) * 1.5 / 2**20))
     try:
-        entered, release = gate_forward(engine, "sentiment")
+        entered, release = hold_forward(engine, "sentiment")
         working = asyncio.create_task(engine.run("sentiment", ["sigo trabajando"]))
         await wait_for(entered)
         waiting = asyncio.create_task(engine.run("pos", ["espero mi turno"]))
@@ -186,14 +172,7 @@ async def test_broken_model_folder_names_it_and_others_keep_working(
 
 async def test_event_loop_stays_free_during_slow_inference(engine: Engine) -> None:
     await engine.run("sentiment", ["carga el modelo"])
-    slot = engine._cache.slots["sentiment"]
-    original = slot.task.forward
-
-    def slow(*args: Any) -> Any:
-        time.sleep(0.6)
-        return original(*args)
-
-    slot.task.forward = slow  # type: ignore[method-assign]
+    before_forward(engine, "sentiment", lambda features: time.sleep(0.6))
     job = asyncio.create_task(engine.run("sentiment", ["despacio"]))
     lags = []
     while not job.done():
@@ -208,7 +187,7 @@ async def test_event_loop_stays_free_during_slow_inference(engine: Engine) -> No
 async def test_full_queue_answers_busy_at_once(make_settings: Callable[..., Settings]) -> None:
     engine = Engine(make_settings(queue_max=2))
     try:
-        entered, release = gate_forward(engine, "sentiment")
+        entered, release = hold_forward(engine, "sentiment")
         jobs = [asyncio.create_task(engine.run("sentiment", [f"texto {i}"])) for i in range(2)]
         await wait_for(entered)
         started = time.perf_counter()
@@ -237,10 +216,10 @@ async def test_input_longer_than_the_limit_is_refused_before_loading(
 async def test_inference_failure_is_typed_and_isolated(engine: Engine) -> None:
     await engine.run("sentiment", ["carga"])
 
-    def broken(*args: Any) -> Any:
+    def broken(features: list[Any]) -> None:
         raise RuntimeError("boom")
 
-    engine._cache.slots["sentiment"].task.forward = broken  # type: ignore[method-assign]
+    before_forward(engine, "sentiment", broken)
     with pytest.raises(InferenceFailed):
         await engine.run("sentiment", ["falla"])
     assert len(await engine.run("pos", ["sigue"])) == 1
@@ -305,21 +284,18 @@ async def test_a_lone_request_never_waits_for_a_burst(
 async def test_a_failing_batch_is_retried_in_halves(engine: Engine) -> None:
     """A batch too big for the device (out of memory) still answers everyone, in halves."""
     await engine.run("sentiment", ["carga"])
-    slot = engine._cache.slots["sentiment"]
-    original = slot.task.forward
     entered, release = threading.Event(), threading.Event()
     sizes: list[int] = []
 
-    def picky(lm: Any, features: list[Any], params: Any) -> Any:
+    def picky(features: list[Any]) -> None:
         sizes.append(len(features))
         if len(sizes) == 1:
             entered.set()
             release.wait(10)
         elif len(features) > 1:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return original(lm, features, params)
 
-    slot.task.forward = picky  # type: ignore[method-assign]
+    before_forward(engine, "sentiment", picky)
     first = asyncio.create_task(engine.run("sentiment", ["primera"]))
     await wait_for(entered)
     pair = [asyncio.create_task(engine.run("sentiment", [t])) for t in ("uno", "dos")]
@@ -333,10 +309,10 @@ async def test_a_failing_batch_is_retried_in_halves(engine: Engine) -> None:
 async def test_out_of_memory_on_one_row_unloads_the_model(engine: Engine) -> None:
     await engine.run("sentiment", ["carga"])
 
-    def out_of_memory(*args: Any) -> Any:
+    def out_of_memory(features: list[Any]) -> None:
         raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    engine._cache.slots["sentiment"].task.forward = out_of_memory  # type: ignore[method-assign]
+    before_forward(engine, "sentiment", out_of_memory)
     with pytest.raises(InferenceFailed):
         await engine.run("sentiment", ["demasiado"])
     assert not engine.status()["models"]["sentiment"]["loaded"]

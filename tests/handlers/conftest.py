@@ -7,14 +7,12 @@ text, and every button must carry callback data Telegram accepts.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import bot.store
 import handlers
 from bot.config import Settings
 from bot.engine import Engine
@@ -128,23 +126,3 @@ async def make_services(
     for services in made:
         await services.engine.close()
         services.store.close()
-
-
-class FakeClock:
-    """Stands in for the store's `time` module, so idle times pass instantly."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(bot.store, "time", fake)
-    return fake

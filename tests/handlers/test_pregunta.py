@@ -9,7 +9,8 @@ import pytest
 from bot import texts
 from bot.engine.results import Answer
 from handlers.pregunta import MAX_QUOTE_CHARS, answer_reply
-from tests.handlers.conftest import BEA, Chat, FakeClock, MakeServices, plain, requests_of
+from tests.conftest import FakeClock
+from tests.handlers.conftest import BEA, Chat, MakeServices, plain, requests_of
 from tests.tiny_models import build_controlled_qa
 
 WORD = "Lima"
