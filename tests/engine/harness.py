@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Hashable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
@@ -14,6 +15,7 @@ from bot.engine.registry import create_task
 from bot.engine.tasks.base import Feature, LoadedModel, Task
 
 T = TypeVar("T")
+TaskT = TypeVar("TaskT", bound=Task)
 
 
 class DirectContext:
@@ -47,9 +49,34 @@ def load_task(key: str, folder: str) -> tuple[Task, LoadedModel]:
 async def run_direct(key: str, folder: str, inputs: list[Any], batch_size: int = 64,
                      **params: Any) -> list[Any]:
     """Load a task's model from a folder and run inputs through it."""
-    task, lm = await asyncio.to_thread(load_task, key, folder)
+    loaded = await asyncio.to_thread(load_task, key, folder)
+    results, _ = await run_loaded(loaded, inputs, batch_size, **params)
+    return results
+
+
+async def run_loaded(loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64,
+                     **params: Any) -> tuple[list[Any], DirectContext]:
+    """Validate and run inputs on an already loaded model; the context counts the forwards."""
+    task, lm = loaded
     task.validate(inputs, params)
-    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+    ctx = DirectContext(task, lm, batch_size)
+    return await task.run(ctx, inputs, params), ctx
+
+
+class LoadedTasks:
+    """Each task's tiny model, loaded on first use and then shared by every test that asks."""
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self.folders = folders
+        self.cache: dict[str, tuple[Task, LoadedModel]] = {}
+
+    def get(self, key: str, kind: type[TaskT]) -> tuple[TaskT, LoadedModel]:
+        """The task for `key` (checked to be a `kind`) and its loaded tiny model."""
+        if key not in self.cache:
+            self.cache[key] = load_task(key, str(self.folders[key]))
+        task, lm = self.cache[key]
+        assert isinstance(task, kind)
+        return task, lm
 
 
 def before_forward(engine: Any, task: str, hook: Callable[[list[Feature]], None]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,33 +11,16 @@ from bot.engine.registry import create_task
 from bot.engine.results import FillMaskResult, MaskCandidate
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.fill_mask import MAX_MASKS, MAX_TOP_K, FillMaskTask
-from tests.engine.harness import DirectContext, load_task, run_direct
-from tests.tiny_models import build_fill_mask
+from tests.engine.harness import LoadedTasks, run_direct, run_loaded
 
 Loaded = tuple[FillMaskTask, LoadedModel]
 FILLER = "María come una manzana en la cocina. El profesor lee el periódico por la tarde. "
 LONG = FILLER * 120  # about 10,000 characters, far beyond the 512-token window
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_fill_mask(Path(tmp_path_factory.mktemp("fill_mask")) / "model"))
-
-
-@pytest.fixture(scope="module")
-def loaded(folder: str) -> Loaded:
-    """The model loaded once, as run_direct would load it, for the many small runs below."""
-    task, lm = load_task("fill_mask", folder)
-    assert isinstance(task, FillMaskTask)
-    return task, lm
-
-
-async def fill(
-    loaded: Loaded, inputs: list[str], batch_size: int = 64, **params: Any
-) -> list[FillMaskResult]:
-    task, lm = loaded
-    task.validate(inputs, params)
-    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> Loaded:
+    return loaded_tasks.get("fill_mask", FillMaskTask)
 
 
 def assert_well_formed(
@@ -60,9 +42,11 @@ def assert_well_formed(
             assert len(c.sequence) < len(text) + len(c.token)
 
 
-async def test_one_mask_through_the_production_loader(folder: str, loaded: Loaded) -> None:
+async def test_one_mask_through_the_production_loader(
+    tiny_models: dict[str, Path], loaded: Loaded
+) -> None:
     text = "Me gusta mucho el <mask> de mi abuela."
-    [result] = await run_direct("fill_mask", folder, [text])
+    [result] = await run_direct("fill_mask", str(tiny_models["fill_mask"]), [text])
     assert_well_formed(loaded, result, text, masks=1, top_k=5)
     assert len(result.masks[0]) == 5
     assert result.truncated is False
@@ -72,7 +56,7 @@ async def test_one_mask_through_the_production_loader(folder: str, loaded: Loade
 
 @pytest.mark.parametrize("blank", ["[MASK]", "___", "_____", "<MASK>", "[mask]"])
 async def test_every_mask_spelling_means_the_same(loaded: Loaded, blank: str) -> None:
-    reference, spelled = await fill(
+    (reference, spelled), _ = await run_loaded(
         loaded,
         ["Me gusta mucho el <mask> de mi abuela.", f"Me gusta mucho el {blank} de mi abuela."],
     )
@@ -86,7 +70,7 @@ async def test_every_mask_spelling_means_the_same(loaded: Loaded, blank: str) ->
 
 async def test_several_masks_keep_the_others_as_written(loaded: Loaded) -> None:
     text = "[MASK] vive en ___ con <mask>."
-    [result] = await fill(loaded, [text], top_k=3)
+    [result], _ = await run_loaded(loaded, [text], top_k=3)
     assert_well_formed(loaded, result, text, masks=3, top_k=3)
     first, second, third = result.masks
     assert all(c.sequence == f"{c.token} vive en ___ con <mask>." for c in first)
@@ -96,7 +80,7 @@ async def test_several_masks_keep_the_others_as_written(loaded: Loaded) -> None:
 
 @pytest.mark.parametrize("top_k", [1, 7, MAX_TOP_K])
 async def test_top_k(loaded: Loaded, top_k: int) -> None:
-    [result] = await fill(loaded, ["El ___ es rojo."], top_k=top_k)
+    [result], _ = await run_loaded(loaded, ["El ___ es rojo."], top_k=top_k)
     assert len(result.masks[0]) == top_k
 
 
@@ -107,7 +91,7 @@ async def test_long_text_keeps_a_window_around_the_mask(loaded: Loaded) -> None:
     assert truncated == [True] and feature.length == lm.max_length
     [(_, position)] = feature.meta["masks"]
     assert abs(position - lm.max_length // 2) <= 2  # centred on the mask
-    [result] = await fill(loaded, [text])
+    [result], _ = await run_loaded(loaded, [text])
     assert_well_formed(loaded, result, text, masks=1, top_k=5)
     assert result.truncated is True
 
@@ -118,7 +102,7 @@ async def test_masks_far_apart_each_get_a_window(loaded: Loaded) -> None:
     features, truncated = task.preprocess(lm, [text])
     assert truncated == [True] and len(features) == 2
     assert all(f.length <= lm.max_length for f in features)
-    [result] = await fill(loaded, [text], top_k=2)
+    [result], _ = await run_loaded(loaded, [text], top_k=2)
     assert_well_formed(loaded, result, text, masks=2, top_k=2)
     assert result.masks[0][0].sequence.endswith(" ___")
     assert result.masks[1][0].sequence.startswith("<mask> ")
@@ -132,8 +116,8 @@ async def test_batched_equals_one_by_one(loaded: Loaded) -> None:
         "<mask> " + LONG + " <mask>",
         "Hoy ___.",
     ]
-    together = await fill(loaded, inputs, batch_size=64)
-    alone = [(await fill(loaded, [text], batch_size=1))[0] for text in inputs]
+    together, _ = await run_loaded(loaded, inputs, batch_size=64)
+    alone = [(await run_loaded(loaded, [text], batch_size=1))[0][0] for text in inputs]
     for a, b in zip(together, alone, strict=True):
         assert a.truncated == b.truncated
         assert len(a.masks) == len(b.masks)

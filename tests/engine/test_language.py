@@ -9,36 +9,25 @@ import pytest
 from bot.engine.errors import InvalidInput
 from bot.engine.languages import LANGUAGE_NAMES_ES
 from bot.engine.registry import create_task
-from bot.engine.results import Classification
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.language import LanguageTask
-from tests.engine.harness import DirectContext, load_task
-from tests.tiny_models import LANGUAGE_LABELS, build_language
+from tests.engine.harness import LoadedTasks, run_loaded
+from tests.tiny_models import LANGUAGE_LABELS
 
 SPANISH = "Hola, ¿qué tal estás hoy? Mañana vamos a la playa con mis amigos."
 ENGLISH = "The weather is lovely today, so we are going to the beach with our friends."
 LONG_TEXT = (SPANISH + " " + ENGLISH + "\n") * 150
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
-    folder = build_language(tmp_path_factory.mktemp("models") / "language")
-    return load_task("language", str(folder))
-
-
-async def identify(
-    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64, **params: Any
-) -> tuple[list[Classification], DirectContext]:
-    task, lm = loaded
-    task.validate(inputs, params)
-    ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, params), ctx
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> tuple[Task, LoadedModel]:
+    return loaded_tasks.get("language", LanguageTask)
 
 
 async def test_every_code_is_ranked_with_its_spanish_name(
     loaded: tuple[Task, LoadedModel],
 ) -> None:
-    results, _ = await identify(loaded, [SPANISH, "😊 👍🏽", LONG_TEXT[:20_000]])
+    results, _ = await run_loaded(loaded, [SPANISH, "😊 👍🏽", LONG_TEXT[:20_000]])
     for result in results:
         assert {item.label for item in result.labels} == set(LANGUAGE_LABELS)
         scores = [item.score for item in result.labels]
@@ -52,8 +41,8 @@ async def test_every_code_is_ranked_with_its_spanish_name(
 
 async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
     inputs = [SPANISH, ENGLISH, LONG_TEXT[:2500], "123", "🇪🇸🇬🇧"]
-    together, _ = await identify(loaded, inputs, batch_size=4)
-    alone = [(await identify(loaded, [text], batch_size=1))[0][0] for text in inputs]
+    together, _ = await run_loaded(loaded, inputs, batch_size=4)
+    alone = [(await run_loaded(loaded, [text], batch_size=1))[0][0] for text in inputs]
     assert together == alone
 
 
@@ -85,7 +74,7 @@ def test_model_mode_gives_no_early_answer() -> None:
 
 
 async def test_fast_mode_through_run_skips_the_forward(loaded: tuple[Task, LoadedModel]) -> None:
-    results, ctx = await identify(loaded, [SPANISH], fast=True)
+    results, ctx = await run_loaded(loaded, [SPANISH], fast=True)
     assert results[0].best.label == "es"
     assert ctx.forward_calls == []
 

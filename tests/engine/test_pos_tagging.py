@@ -15,8 +15,8 @@ from bot.engine.tasks.pos_tagging import (
     split_words,
     word_pieces,
 )
-from tests.engine.harness import DirectContext, load_task
-from tests.tiny_models import UPOS_TAGS, build_pos
+from tests.engine.harness import LoadedTasks, run_loaded
+from tests.tiny_models import UPOS_TAGS
 
 LONG_TEXT = (
     "El pingüino y la cigüeña comen ñoquis en Añón de Moncayo. ¡Qué bonito! "
@@ -31,19 +31,9 @@ ODD_TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
-    folder = build_pos(tmp_path_factory.mktemp("models") / "pos")
-    return load_task("pos", str(folder))
-
-
-async def tag(
-    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64
-) -> tuple[list[PosResult], DirectContext]:
-    task, lm = loaded
-    task.validate(inputs, {})
-    ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, {}), ctx
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> tuple[Task, LoadedModel]:
+    return loaded_tasks.get("pos", PosTaggingTask)
 
 
 def assert_tagged_once(text: str, result: PosResult) -> None:
@@ -63,7 +53,7 @@ def assert_tagged_once(text: str, result: PosResult) -> None:
 
 async def test_every_word_is_tagged_exactly_once(loaded: tuple[Task, LoadedModel]) -> None:
     texts = ["¡Hola, María! ¿Qué tal?", *ODD_TEXTS]
-    results, _ = await tag(loaded, texts)
+    results, _ = await run_loaded(loaded, texts)
     for text, result in zip(texts, results, strict=True):
         assert_tagged_once(text, result)
     expected = ["¡", "Hola", ",", "María", "!", "¿", "Qué", "tal", "?"]
@@ -75,7 +65,7 @@ async def test_long_text_is_tagged_whole_in_windows(loaded: tuple[Task, LoadedMo
     _, features = PosTaggingTask().preprocess(lm, [LONG_TEXT], {})
     assert len(features) > 1
     assert all(f.length <= lm.max_length for f in features)
-    results, ctx = await tag(loaded, [LONG_TEXT])
+    results, ctx = await run_loaded(loaded, [LONG_TEXT])
     assert sum(ctx.forward_calls) == len(features)
     assert len(results[0].words) == len(split_words(LONG_TEXT))
     assert_tagged_once(LONG_TEXT, results[0])
@@ -83,13 +73,13 @@ async def test_long_text_is_tagged_whole_in_windows(loaded: tuple[Task, LoadedMo
 
 async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
     inputs = ["El perro come pan.", LONG_TEXT[:3000], *ODD_TEXTS]
-    together, _ = await tag(loaded, inputs, batch_size=5)
-    alone = [(await tag(loaded, [text], batch_size=1))[0][0] for text in inputs]
+    together, _ = await run_loaded(loaded, inputs, batch_size=5)
+    alone = [(await run_loaded(loaded, [text], batch_size=1))[0][0] for text in inputs]
     assert together == alone
 
 
 async def test_text_without_words_has_no_tags(loaded: tuple[Task, LoadedModel]) -> None:
-    results, ctx = await tag(loaded, ["", "   \n"])
+    results, ctx = await run_loaded(loaded, ["", "   \n"])
     assert results == [PosResult(), PosResult()]
     assert ctx.forward_calls == []
 

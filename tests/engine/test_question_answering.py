@@ -13,7 +13,7 @@ from bot.engine.results import Answer, QAInput
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.question_answering import QuestionAnsweringTask
 from tests.engine.harness import load_task, run_direct
-from tests.tiny_models import build_controlled_qa, build_qa
+from tests.tiny_models import build_controlled_qa
 
 WORD = "Lima"
 FILLER = (
@@ -23,11 +23,13 @@ FILLER = (
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A random QA model, a controlled one with 512-token windows and one with 64-token windows."""
+def folders(
+    tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The session's random QA model, and controlled ones with 512- and 64-token windows."""
     root: Path = tmp_path_factory.mktemp("qa")
     return {
-        "random": str(build_qa(root / "random")),
+        "random": str(tiny_models["qa"]),
         "controlled": str(build_controlled_qa(root / "controlled", WORD)),
         "narrow": str(build_controlled_qa(root / "narrow", WORD, max_positions=66)),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ from bot.engine.errors import InvalidInput
 from bot.engine.results import Summary
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.summarization import MAX_ROUNDS, SummarizationTask
-from tests.engine.harness import DirectContext, load_task, run_direct
-from tests.tiny_models import build_summarize, spanish_corpus
+from tests.engine.harness import LoadedTasks, run_direct, run_loaded
+from tests.tiny_models import spanish_corpus
 
 
 def spanish_text(chars: int) -> str:
@@ -31,46 +30,16 @@ def spanish_text(chars: int) -> str:
     return "".join(parts).strip()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models run fastest single-threaded, above all on a busy two-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root: Path = tmp_path_factory.mktemp("summarize")
-    return str(build_summarize(root / "summarize"))
-
-
-@pytest.fixture(scope="module")
-def loaded(folder: str) -> tuple[SummarizationTask, LoadedModel]:
-    task, lm = load_task("summarize", folder)
-    assert isinstance(task, SummarizationTask)
-    return task, lm
-
-
-async def summarize(
-    loaded: tuple[SummarizationTask, LoadedModel],
-    inputs: list[Any],
-    batch_size: int = 64,
-    **params: Any,
-) -> tuple[list[Summary], DirectContext]:
-    """Run the task on an already loaded model and keep the context to count forwards."""
-    task, lm = loaded
-    task.validate(inputs, params)
-    ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, params), ctx
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> tuple[SummarizationTask, LoadedModel]:
+    return loaded_tasks.get("summarize", SummarizationTask)
 
 
 async def test_result_type_and_fields(
-    folder: str, loaded: tuple[SummarizationTask, LoadedModel]
+    tiny_models: dict[str, Path], loaded: tuple[SummarizationTask, LoadedModel]
 ) -> None:
     task, _ = loaded
-    [result] = await run_direct("summarize", folder, [task.smoke_input()])
+    [result] = await run_direct("summarize", str(tiny_models["summarize"]), [task.smoke_input()])
     assert isinstance(result, Summary)
     assert isinstance(result.text, str) and result.text == result.text.strip()
     assert (result.chunks, result.rounds, result.truncated) == (1, 1, False)
@@ -78,8 +47,8 @@ async def test_result_type_and_fields(
 
 async def test_batched_equals_one_by_one(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
     inputs = ["Hola.", spanish_text(2500), "", spanish_text(600), "¿Dónde está el niño?"]
-    alone, _ = await summarize(loaded, inputs, batch_size=1)
-    together, ctx = await summarize(loaded, inputs)
+    alone, _ = await run_loaded(loaded, inputs, batch_size=1)
+    together, ctx = await run_loaded(loaded, inputs)
     assert together == alone
     assert alone[1].chunks > 1 and alone[1].rounds == 2
     # Round one: every chunk of every text at once; round two: the one long text again.
@@ -95,7 +64,7 @@ async def test_long_text_is_summarised_in_rounds(
     features = task.preprocess(lm, [text], False)
     assert len(features) > 3 and all(f.length <= lm.max_length for f in features)
     assert all(not f.meta["cut"] for f in features)
-    results, ctx = await summarize(loaded, [text])
+    results, ctx = await run_loaded(loaded, [text])
     [result] = results
     assert result.chunks == len(features)
     assert 2 <= result.rounds <= MAX_ROUNDS and result.truncated is False
@@ -108,7 +77,7 @@ async def test_rounds_are_capped_and_the_rest_is_cut(
 ) -> None:
     # Summaries as long as their chunks never shrink, so only the cap ends the rounds.
     text = spanish_text(2000)
-    [result], ctx = await summarize(loaded, [text], max_new_tokens=300, min_new_tokens=300)
+    [result], ctx = await run_loaded(loaded, [text], max_new_tokens=300, min_new_tokens=300)
     assert result.rounds == MAX_ROUNDS and result.truncated is True
     assert len(ctx.forward_calls) == MAX_ROUNDS and ctx.forward_calls[-1] == 1
 
@@ -116,7 +85,7 @@ async def test_rounds_are_capped_and_the_rest_is_cut(
 async def test_empty_and_blank_texts_need_no_forward(
     loaded: tuple[SummarizationTask, LoadedModel],
 ) -> None:
-    results, ctx = await summarize(loaded, ["", "  \n\n "])
+    results, ctx = await run_loaded(loaded, ["", "  \n\n "])
     assert ctx.forward_calls == []
     assert results == [Summary("", chunks=0, rounds=0, truncated=False)] * 2
     task, _ = loaded
@@ -126,10 +95,10 @@ async def test_empty_and_blank_texts_need_no_forward(
 
 async def test_one_forward_per_batch(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
     inputs = [f"El tren sale a las {h}:30. Llega a Córdoba por la tarde." for h in range(10)]
-    results, ctx = await summarize(loaded, inputs)
+    results, ctx = await run_loaded(loaded, inputs)
     assert ctx.forward_calls == [10]
     assert all((r.chunks, r.rounds) == (1, 1) for r in results)
-    _, small = await summarize(loaded, inputs, batch_size=4)
+    _, small = await run_loaded(loaded, inputs, batch_size=4)
     assert small.forward_calls == [4, 4, 2]
 
 

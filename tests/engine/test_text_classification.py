@@ -12,8 +12,8 @@ from bot.engine.results import Classification
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.sentences import split_sentences
 from bot.engine.tasks.text_classification import TextClassificationTask
-from tests.engine.harness import DirectContext, load_task
-from tests.tiny_models import SENTIMENT_LABELS, build_sentiment
+from tests.engine.harness import LoadedTasks, run_loaded
+from tests.tiny_models import SENTIMENT_LABELS
 
 LONG_TEXT = (
     "Me encanta este día 😊 #felicidad @amiga. Qué asco de tráfico 😡 otra vez tarde... "
@@ -29,19 +29,9 @@ ODD_TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
-    folder = build_sentiment(tmp_path_factory.mktemp("models") / "sentiment")
-    return load_task("sentiment", str(folder))
-
-
-async def classify(
-    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64
-) -> tuple[list[Classification], DirectContext]:
-    task, lm = loaded
-    task.validate(inputs, {})
-    ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, {}), ctx
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> tuple[Task, LoadedModel]:
+    return loaded_tasks.get("sentiment", TextClassificationTask)
 
 
 def assert_ranked(result: Classification) -> None:
@@ -56,7 +46,8 @@ def assert_ranked(result: Classification) -> None:
 
 
 async def test_every_label_is_scored_best_first(loaded: tuple[Task, LoadedModel]) -> None:
-    results, _ = await classify(loaded, ["¡Qué día tan bonito!", "This is the worst service ever."])
+    inputs = ["¡Qué día tan bonito!", "This is the worst service ever."]
+    results, _ = await run_loaded(loaded, inputs)
     assert len(results) == 2
     for result in results:
         assert_ranked(result)
@@ -64,8 +55,8 @@ async def test_every_label_is_scored_best_first(loaded: tuple[Task, LoadedModel]
 
 async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
     inputs = ["Hola", "I love this song so much! :)", LONG_TEXT[:3000], *ODD_TEXTS]
-    together, _ = await classify(loaded, inputs, batch_size=3)
-    alone = [(await classify(loaded, [text], batch_size=1))[0][0] for text in inputs]
+    together, _ = await run_loaded(loaded, inputs, batch_size=3)
+    alone = [(await run_loaded(loaded, [text], batch_size=1))[0][0] for text in inputs]
     assert together == alone
 
 
@@ -78,13 +69,13 @@ async def test_long_text_is_read_whole_in_windows(loaded: tuple[Task, LoadedMode
     windows = [f.input_ids[1:-1] for f in features]  # without <s> and </s>
     assert [t for w in windows for t in w] == [t for p in pieces for t in p]  # no token left out
     assert [f.meta["weight"] for f in features] == [len(w) for w in windows]
-    results, ctx = await classify(loaded, [LONG_TEXT, "Hola"])
+    results, ctx = await run_loaded(loaded, [LONG_TEXT, "Hola"])
     assert sum(ctx.forward_calls) == len(features) + 1  # all windows in one forward
     assert_ranked(results[0])
 
 
 async def test_odd_text_and_emoji(loaded: tuple[Task, LoadedModel]) -> None:
-    results, _ = await classify(loaded, ODD_TEXTS)
+    results, _ = await run_loaded(loaded, ODD_TEXTS)
     for result in results:
         assert_ranked(result)
 

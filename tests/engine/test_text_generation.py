@@ -11,29 +11,19 @@ from bot.engine.errors import InvalidInput
 from bot.engine.results import GeneratedText
 from bot.engine.tasks.base import Feature, LoadedModel, Task
 from bot.engine.tasks.text_generation import TextGenerationTask, generation_settings
-from tests.engine.harness import DirectContext, load_task
-from tests.tiny_models import build_poem
+from tests.engine.harness import LoadedTasks, run_loaded
 
 PROMPTS = ["Verde que te quiero verde,", "El mar", "Érase una vez un árbol que hablaba 😊", ""]
 LONG_PROMPT = ("Caminante, no hay camino, se hace camino al andar. " * 400)[:20_000]
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Task, LoadedModel]:
-    folder = build_poem(tmp_path_factory.mktemp("models") / "poem")
-    return load_task("poem", str(folder))
-
-
-async def generate(
-    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64, **params: Any
-) -> list[GeneratedText]:
-    task, lm = loaded
-    task.validate(inputs, params)
-    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> tuple[Task, LoadedModel]:
+    return loaded_tasks.get("poem", TextGenerationTask)
 
 
 async def test_text_is_prompt_then_continuation(loaded: tuple[Task, LoadedModel]) -> None:
-    results = await generate(loaded, PROMPTS, max_new_tokens=12)
+    results, _ = await run_loaded(loaded, PROMPTS, max_new_tokens=12)
     assert len(results) == len(PROMPTS)
     for prompt, result in zip(PROMPTS, results, strict=True):
         assert isinstance(result, GeneratedText)
@@ -44,17 +34,19 @@ async def test_text_is_prompt_then_continuation(loaded: tuple[Task, LoadedModel]
 
 async def test_greedy_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
     params = {"do_sample": False, "max_new_tokens": 20}
-    together = await generate(loaded, PROMPTS, batch_size=4, **params)
-    alone = [(await generate(loaded, [p], batch_size=1, **params))[0] for p in PROMPTS]
+    together, _ = await run_loaded(loaded, PROMPTS, batch_size=4, **params)
+    alone = [(await run_loaded(loaded, [p], batch_size=1, **params))[0][0] for p in PROMPTS]
     assert together == alone
 
 
 async def test_seeded_sampling_repeats_in_any_batch(loaded: tuple[Task, LoadedModel]) -> None:
     prompts = PROMPTS[1:]
-    first = await generate(loaded, prompts, seed=7, max_new_tokens=10)
-    again = [(await generate(loaded, [p], seed=7, max_new_tokens=10))[0] for p in prompts[:2]]
+    first, _ = await run_loaded(loaded, prompts, seed=7, max_new_tokens=10)
+    again = [
+        (await run_loaded(loaded, [p], seed=7, max_new_tokens=10))[0][0] for p in prompts[:2]
+    ]
     assert first[:2] == again
-    other = await generate(loaded, prompts, seed=8, max_new_tokens=10)
+    other, _ = await run_loaded(loaded, prompts, seed=8, max_new_tokens=10)
     assert first != other
 
 
@@ -65,12 +57,14 @@ async def test_long_prompt_keeps_its_end_as_model_input(loaded: tuple[Task, Load
     assert features[0].length == lm.max_length - 30
     all_ids = lm.tokenizer(LONG_PROMPT, verbose=False)["input_ids"]
     assert features[0].input_ids == all_ids[-features[0].length :]
-    (result,) = await generate(loaded, [LONG_PROMPT], max_new_tokens=30, do_sample=False)
+    (result,), _ = await run_loaded(loaded, [LONG_PROMPT], max_new_tokens=30, do_sample=False)
     assert result.text.startswith(LONG_PROMPT) and result.prompt == LONG_PROMPT
 
 
 async def test_only_a_cut_prompt_is_truncated(loaded: tuple[Task, LoadedModel]) -> None:
-    results = await generate(loaded, [LONG_PROMPT, *PROMPTS], max_new_tokens=30, do_sample=False)
+    results, _ = await run_loaded(
+        loaded, [LONG_PROMPT, *PROMPTS], max_new_tokens=30, do_sample=False
+    )
     assert [r.truncated for r in results] == [True] + [False] * len(PROMPTS)
 
 

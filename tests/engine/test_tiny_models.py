@@ -44,10 +44,11 @@ SPANISH = "¿Dónde está la señora Núñez? ¡Compró 3 piñas en Córdoba el 
 ENGLISH = "Where is the teacher? She bought 3 apples in London on March 12!"
 
 
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Build every tiny model once for the module: building is cheap but not free."""
-    return tiny_models.build_all(tmp_path_factory.mktemp("tiny"))
+@pytest.fixture
+def tiny_root(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """The session's tiny models (tests/conftest.py), named apart from the `tiny_models` module."""
+    folders: dict[str, Path] = request.getfixturevalue("tiny_models")
+    return folders
 
 
 def _load(folder: Path, key: str) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ from bot.engine.registry import create_task
 from bot.engine.results import Translation
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.translation import MAX_PIECE_TOKENS, TranslationTask
-from tests.engine.harness import DirectContext, load_task, run_direct
-from tests.tiny_models import build_translate_en_es, build_translate_es_en, spanish_corpus
+from tests.engine.harness import LoadedTasks, run_direct, run_loaded
+from tests.tiny_models import spanish_corpus
 
 BREAKS = re.compile(r"\n[ \t]*\n\s*")
 
@@ -36,47 +35,14 @@ def spanish_text(chars: int, paragraph_every: int = 0) -> str:
     return "".join(parts).strip()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models run fastest single-threaded, above all on a busy two-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+@pytest.fixture
+def es_en(loaded_tasks: LoadedTasks) -> tuple[TranslationTask, LoadedModel]:
+    return loaded_tasks.get("translate_es_en", TranslationTask)
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root: Path = tmp_path_factory.mktemp("translation")
-    return {
-        "translate_es_en": str(build_translate_es_en(root / "es_en")),
-        "translate_en_es": str(build_translate_en_es(root / "en_es")),
-    }
-
-
-@pytest.fixture(scope="module")
-def es_en(folders: dict[str, str]) -> tuple[TranslationTask, LoadedModel]:
-    task, lm = load_task("translate_es_en", folders["translate_es_en"])
-    assert isinstance(task, TranslationTask)
-    return task, lm
-
-
-async def translate(
-    loaded: tuple[TranslationTask, LoadedModel],
-    inputs: list[Any],
-    batch_size: int = 64,
-    **params: Any,
-) -> tuple[list[Translation], DirectContext]:
-    """Run the task on an already loaded model and keep the context to count forwards."""
-    task, lm = loaded
-    task.validate(inputs, params)
-    ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, params), ctx
-
-
-async def test_result_type_and_fields(folders: dict[str, str]) -> None:
+async def test_result_type_and_fields(tiny_models: dict[str, Path]) -> None:
     for key, source, target in [("translate_es_en", "es", "en"), ("translate_en_es", "en", "es")]:
-        [result] = await run_direct(key, folders[key], ["Hola. ¿Qué tal estás hoy?"])
+        [result] = await run_direct(key, str(tiny_models[key]), ["Hola. ¿Qué tal estás hoy?"])
         assert isinstance(result, Translation)
         assert isinstance(result.text, str) and result.text == result.text.strip()
         assert (result.source, result.target) == (source, target)
@@ -92,19 +58,19 @@ async def test_batched_equals_one_by_one(es_en: tuple[TranslationTask, LoadedMod
         spanish_text(300),
         "María come una manzana, pero no en la cocina",
     ]
-    alone, _ = await translate(es_en, inputs, batch_size=1)
-    together, ctx = await translate(es_en, inputs, batch_size=64)
+    alone, _ = await run_loaded(es_en, inputs, batch_size=1)
+    together, ctx = await run_loaded(es_en, inputs, batch_size=64)
     assert together == alone
     assert len(ctx.forward_calls) == 1
     # The same text batched next to a longer one is unchanged too.
-    pair, _ = await translate(es_en, [inputs[0], spanish_text(1500)])
+    pair, _ = await run_loaded(es_en, [inputs[0], spanish_text(1500)])
     assert pair[0] == alone[0]
 
 
 async def test_beam_search_is_batch_invariant(es_en: tuple[TranslationTask, LoadedModel]) -> None:
     inputs = ["Hola.", spanish_text(400), "¡Qué bonito es el jardín!"]
-    alone, _ = await translate(es_en, inputs, batch_size=1, num_beams=2)
-    together, _ = await translate(es_en, inputs, num_beams=2)
+    alone, _ = await run_loaded(es_en, inputs, batch_size=1, num_beams=2)
+    together, _ = await run_loaded(es_en, inputs, num_beams=2)
     assert together == alone
 
 
@@ -113,7 +79,7 @@ async def test_long_text_is_translated_in_pieces(
 ) -> None:
     text = spanish_text(20_000, paragraph_every=7)
     assert len(text) >= 20_000
-    results, ctx = await translate(es_en, [text])
+    results, ctx = await run_loaded(es_en, [text])
     [result] = results
     assert result.pieces > 10 and result.pieces == sum(ctx.forward_calls)
     assert result.truncated is False
@@ -135,7 +101,7 @@ async def test_paragraphs_keep_their_exact_breaks(
     es_en: tuple[TranslationTask, LoadedModel],
 ) -> None:
     text = "Uno. Dos.\n\nTres.\n\n\nCuatro y cinco.\n \nSeis."
-    [result], _ = await translate(es_en, [text])
+    [result], _ = await run_loaded(es_en, [text])
     assert BREAKS.findall(result.text) == BREAKS.findall(text) == ["\n\n", "\n\n\n", "\n \n"]
     assert result.pieces == 4
 
@@ -143,7 +109,7 @@ async def test_paragraphs_keep_their_exact_breaks(
 async def test_empty_and_blank_texts_need_no_forward(
     es_en: tuple[TranslationTask, LoadedModel],
 ) -> None:
-    results, ctx = await translate(es_en, ["", "   ", "\n\n \n"])
+    results, ctx = await run_loaded(es_en, ["", "   ", "\n\n \n"])
     assert ctx.forward_calls == []
     assert results == [Translation("", "es", "en", pieces=0, truncated=False)] * 3
     task, _ = es_en
@@ -153,9 +119,9 @@ async def test_empty_and_blank_texts_need_no_forward(
 
 async def test_one_forward_per_batch(es_en: tuple[TranslationTask, LoadedModel]) -> None:
     inputs = [f"El tren sale a las {h}:30 y llega en Córdoba." for h in range(10)]
-    results, ctx = await translate(es_en, inputs)
+    results, ctx = await run_loaded(es_en, inputs)
     assert ctx.forward_calls == [10] and len(results) == 10
-    _, small = await translate(es_en, inputs, batch_size=4)
+    _, small = await run_loaded(es_en, inputs, batch_size=4)
     assert small.forward_calls == [4, 4, 2]
 
 
@@ -167,7 +133,7 @@ async def test_max_new_tokens_caps_each_piece(es_en: tuple[TranslationTask, Load
     with torch.inference_mode():
         raws = task.forward(lm, features, {"num_beams": 1})
     assert len(raws) == len(features) and all(1 <= len(ids) <= 4 for ids in raws)
-    results, _ = await translate(es_en, inputs, max_new_tokens=4)
+    results, _ = await run_loaded(es_en, inputs, max_new_tokens=4)
     # The random model never stops by itself, so the explicit cap is a real cut.
     assert results[0].truncated is True and results[0].pieces > 1
 
@@ -176,7 +142,7 @@ async def test_sentence_that_alone_is_too_long_is_split(
     es_en: tuple[TranslationTask, LoadedModel],
 ) -> None:
     text = " ".join(["María come una manzana en la cocina"] * 120)  # no punctuation at all
-    [result], ctx = await translate(es_en, [text])
+    [result], ctx = await run_loaded(es_en, [text])
     assert result.pieces > 1 and result.pieces == sum(ctx.forward_calls)
     assert result.truncated is False
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -14,8 +13,7 @@ from bot.engine.registry import create_task
 from bot.engine.results import Classification, LabelScore, ZeroShotInput
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.zero_shot import MAX_LABELS, NliIds, ZeroShotTask, nli_ids
-from tests.engine.harness import DirectContext, load_task, run_direct
-from tests.tiny_models import build_zero_shot
+from tests.engine.harness import DirectContext, LoadedTasks, run_direct, run_loaded
 
 TEXT = "El Real Madrid ganó el partido de ayer en el último minuto."
 LABELS = ("deportes", "cocina", "política", "música")
@@ -23,25 +21,9 @@ Loaded = tuple[ZeroShotTask, LoadedModel]
 LONG_TEXT = "María come una manzana en la cocina. El profesor lee el periódico. " * 150
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_zero_shot(Path(tmp_path_factory.mktemp("zero_shot")) / "model"))
-
-
-@pytest.fixture(scope="module")
-def loaded(folder: str) -> Loaded:
-    """The model loaded once, as run_direct would load it, for the many small runs below."""
-    task, lm = load_task("zero_shot", folder)
-    assert isinstance(task, ZeroShotTask)
-    return task, lm
-
-
-async def classify(
-    loaded: Loaded, inputs: list[ZeroShotInput], batch_size: int = 64, **params: Any
-) -> list[Classification]:
-    task, lm = loaded
-    task.validate(inputs, params)
-    return await task.run(DirectContext(task, lm, batch_size), inputs, params)
+@pytest.fixture
+def loaded(loaded_tasks: LoadedTasks) -> Loaded:
+    return loaded_tasks.get("zero_shot", ZeroShotTask)
 
 
 def assert_well_formed(result: Classification, labels: list[str]) -> None:
@@ -55,7 +37,8 @@ def assert_well_formed(result: Classification, labels: list[str]) -> None:
     assert result.best == result.labels[0]
 
 
-async def test_single_label_scores_sum_to_one(folder: str) -> None:
+async def test_single_label_scores_sum_to_one(tiny_models: dict[str, Path]) -> None:
+    folder = str(tiny_models["zero_shot"])
     [result] = await run_direct("zero_shot", folder, [ZeroShotInput(TEXT, LABELS)])
     assert_well_formed(result, list(LABELS))
     assert math.isclose(sum(item.score for item in result.labels), 1.0, abs_tol=1e-6)
@@ -63,18 +46,19 @@ async def test_single_label_scores_sum_to_one(folder: str) -> None:
 
 
 async def test_multi_label_scores_each_label_on_its_own(loaded: Loaded) -> None:
-    [multi] = await classify(loaded, [ZeroShotInput(TEXT, LABELS)], multi_label=True)
+    [multi], _ = await run_loaded(loaded, [ZeroShotInput(TEXT, LABELS)], multi_label=True)
     assert_well_formed(multi, list(LABELS))
     # Each label alone gives the same score as within the group.
     alone = {
-        label: (await classify(loaded, [ZeroShotInput(TEXT, (label,))]))[0] for label in LABELS
+        label: (await run_loaded(loaded, [ZeroShotInput(TEXT, (label,))]))[0][0]
+        for label in LABELS
     }
     for item in multi.labels:
         assert math.isclose(alone[item.label].best.score, item.score, abs_tol=1e-5)
 
 
 async def test_labels_are_stripped_and_deduplicated_in_order(loaded: Loaded) -> None:
-    [result] = await classify(
+    [result], _ = await run_loaded(
         loaded, [ZeroShotInput(TEXT, (" cocina", "deportes ", "cocina", "arte"))]
     )
     assert_well_formed(result, ["cocina", "deportes", "arte"])
@@ -82,8 +66,8 @@ async def test_labels_are_stripped_and_deduplicated_in_order(loaded: Loaded) -> 
 
 async def test_hypothesis_template_is_used(loaded: Loaded) -> None:
     inputs = [ZeroShotInput(TEXT, LABELS)]
-    default = await classify(loaded, inputs)
-    other = await classify(loaded, inputs, hypothesis_template="Trata de {}")
+    default, _ = await run_loaded(loaded, inputs)
+    other, _ = await run_loaded(loaded, inputs, hypothesis_template="Trata de {}")
     assert [i.score for i in default[0].labels] != [i.score for i in other[0].labels]
 
 
@@ -95,7 +79,7 @@ async def test_long_text_is_cut_and_flagged(loaded: Loaded) -> None:
     assert truncated == [True]
     assert len(features) == len(LABELS)
     assert all(f.length <= lm.max_length for f in features)
-    [result] = await classify(loaded, [ZeroShotInput(LONG_TEXT, LABELS)])
+    [result], _ = await run_loaded(loaded, [ZeroShotInput(LONG_TEXT, LABELS)])
     assert_well_formed(result, list(LABELS))
     assert result.truncated is True
 
@@ -117,9 +101,10 @@ async def test_batched_equals_one_by_one(loaded: Loaded, multi_label: bool) -> N
         ZeroShotInput("Hola.", ("saludo",)),
         ZeroShotInput("Mis amigos compran pan y queso en el mercado.", LABELS[::-1]),
     ]
-    together = await classify(loaded, inputs, batch_size=64, multi_label=multi_label)
+    together, _ = await run_loaded(loaded, inputs, batch_size=64, multi_label=multi_label)
     alone = [
-        (await classify(loaded, [i], batch_size=1, multi_label=multi_label))[0] for i in inputs
+        (await run_loaded(loaded, [i], batch_size=1, multi_label=multi_label))[0][0]
+        for i in inputs
     ]
     for a, b in zip(together, alone, strict=True):
         assert a.truncated == b.truncated
