@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.engine import Engine, EngineError
 from bot.engine.registry import TASK_KEYS, create_task
 from bot.services import Services
-from bot.store import ChatStore
+from bot.store import ChatStore, StoreError
 from bot.telegram_app import TelegramBot
 
 if TYPE_CHECKING:
@@ -30,15 +30,36 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 8.0
 
 
+# A running bot purges texts past DATA_RETENTION_DAYS this often, not only at start.
+PURGE_EVERY_S = 3600.0
+
+
 def open_services(settings: Settings) -> Services:
     """Engine and store for a run; old reading texts are purged on the way in."""
     store = ChatStore(settings.database_path)
-    if settings.data_retention_days:
-        removed = store.purge(settings.data_retention_days)
-        if removed:
-            log.info("purged %d stored texts older than %d days", removed,
-                     settings.data_retention_days)
+    purge_old_texts(store, settings)
     return Services(settings=settings, engine=Engine(settings), store=store)
+
+
+def purge_old_texts(store: ChatStore, settings: Settings) -> int:
+    """Delete reading texts and saved texts older than DATA_RETENTION_DAYS (0 keeps them)."""
+    if not settings.data_retention_days:
+        return 0
+    removed = store.purge(settings.data_retention_days)
+    if removed:
+        log.info("purged %d stored texts older than %d days", removed,
+                 settings.data_retention_days)
+    return removed
+
+
+async def purge_periodically(services: Services, every: float = PURGE_EVERY_S) -> None:
+    """Keep purging while the bot runs, so retention holds for bots that never restart."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            purge_old_texts(services.store, services.settings)
+        except StoreError as exc:
+            log.error("could not purge old texts: %s", exc)
 
 
 async def close_services(services: Services) -> None:
@@ -146,6 +167,7 @@ async def serve_telegram(settings: Settings, mode: str) -> None:
     services = open_services(settings)
     try:
         bot = TelegramBot(services)
+        purging = asyncio.create_task(purge_periodically(services))
         with stop_signals() as shutdown:
             try:
                 if settings.preload:
@@ -162,6 +184,7 @@ async def serve_telegram(settings: Settings, mode: str) -> None:
                     await updater.stop()  # no new updates from here on
                 await shutdown.finish(set(bot.in_flight))
             finally:
+                purging.cancel()
                 await bot.stop()
     finally:
         await close_services(services)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,22 @@ def test_an_unwritable_location_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         ChatStore(blocker / "tertulia.sqlite3")
     assert os.path.isfile(blocker)
+
+
+async def test_a_running_bot_keeps_purging_old_texts(
+    make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    from bot.runtime import close_services, open_services, purge_periodically
+
+    services = open_services(make_settings(data_retention_days=30))
+    try:
+        services.store.set_context(HERE, "Un texto que caduca.")
+        purging = asyncio.create_task(purge_periodically(services, every=0.01))
+        await asyncio.sleep(0.05)
+        assert services.store.get_context(HERE) == "Un texto que caduca."
+        clock.advance(31 * DAY)
+        await asyncio.sleep(0.05)
+        assert services.store.get_context(HERE) is None
+        purging.cancel()
+    finally:
+        await close_services(services)
