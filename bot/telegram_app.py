@@ -12,14 +12,11 @@ from typing import Any
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
-    ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,17 +27,15 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.formatting import html_to_plain, split_for_telegram
 from bot.request import ChatKind, Reply, Request
 from bot.services import Services
+from bot.telegram_send import send_reply
 from handlers import dispatch
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
 WEBHOOK_PATH = "telegram"
-# How long a reply keeps trying while the Bot API is unreachable or flood control lasts.
-SEND_GIVE_UP_S = 180.0
 
 
 class ChatLocks:
@@ -221,83 +216,8 @@ class TelegramBot:
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def send_reply(self, request: Request, reply: Reply, message: Message | None) -> None:
-        """Render a Reply: split at 4096, keyboard on the last message, quote in groups."""
-        chunks = [chunk for part in reply.parts for chunk in split_for_telegram(part)]
-        markup = None
-        if reply.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                    for row in reply.buttons
-                ]
-            )
-        quote = None
-        if message is not None and not request.is_private:
-            quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            await self._send_text(
-                request.chat_id, chunk, markup if last else None, quote if index == 0 else None
-            )
-        if reply.file is not None:
-            await self._with_retries(
-                request.chat_id,
-                lambda: self.application.bot.send_document(
-                    request.chat_id,
-                    reply.file.content,
-                    filename=reply.file.name,  # type: ignore[union-attr]
-                ),
-            )
-
-    async def _send_text(
-        self,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-        quote: ReplyParameters | None,
-    ) -> None:
-        bot = self.application.bot
-        try:
-            await self._with_retries(
-                chat_id,
-                lambda: bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    reply_parameters=quote,
-                ),
-            )
-        except BadRequest as exc:
-            if "parse entities" not in str(exc).lower():
-                raise
-            log.warning("Telegram rejected our HTML (%s); resending as plain text", exc)
-            await self._with_retries(
-                chat_id,
-                lambda: bot.send_message(
-                    chat_id, html_to_plain(text), reply_markup=markup, reply_parameters=quote
-                ),
-            )
-
-    async def _with_retries(self, chat_id: int, send: Any) -> Any:
-        """Honour flood control for this chat only; ride out a Bot API outage for a while."""
-        deadline = time.monotonic() + SEND_GIVE_UP_S
-        backoff = 0.5
-        while True:
-            try:
-                return await send()
-            except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
-                log.warning("flood control in chat %s: waiting %.1f s", chat_id, wait)
-                if time.monotonic() + wait > deadline:
-                    raise
-                await asyncio.sleep(wait)
-            except (TimedOut, NetworkError) as exc:
-                if isinstance(exc, BadRequest | Forbidden) or time.monotonic() > deadline:
-                    raise
-                log.warning("Bot API unreachable (%s); retrying in %.1f s", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        """Render a Reply as Telegram messages (see bot/telegram_send.py)."""
+        await send_reply(self.application.bot, request, reply, message)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling an update: %s", context.error, exc_info=context.error)
@@ -364,6 +284,3 @@ def parse_command(text: str, bot_username: str) -> tuple[str | None, str]:
 def _chat_kind(kind: str) -> ChatKind:
     return kind if kind in ("private", "group", "supergroup", "channel") else "private"  # type: ignore[return-value]
 
-
-def _seconds(value: int | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
