@@ -50,7 +50,10 @@ def make_settings(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[...,
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {f"model_{key}": str(tiny_models[key]) for key in TASK_KEYS}
         # No rate limit unless a test asks: suites send many requests as one user.
-        values.update(data_dir=tmp_path / "data", torch_threads=1, rate_limit_per_minute=0)
+        # The CPU unless a test asks (tests/engine/test_cuda.py), so results match on GPU hosts.
+        values.update(
+            data_dir=tmp_path / "data", torch_threads=1, rate_limit_per_minute=0, device="cpu"
+        )
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
