@@ -30,24 +30,25 @@ class ConsoleChat:
         self.out = out or sys.stdout
         self.choices: list[Button] = []
 
+    def picked(self, line: str) -> int | None:
+        """The number typed while buttons are on offer (1-based), else None."""
+        stripped = line.strip()
+        return int(stripped) if stripped.isdigit() and self.choices else None
+
     def request_for(self, line: str) -> Request:
         """A typed line as a Request: a number picks a button, else a command or plain text."""
-        stripped = line.strip()
-        if stripped.isdigit() and self.choices:
-            index = int(stripped) - 1
-            if 0 <= index < len(self.choices):
-                return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, action=self.choices[index].data)
-        command, text = parse_command(stripped, self.services.bot_username)
+        number = self.picked(line)
+        if number is not None and 0 < number <= len(self.choices):
+            return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, action=self.choices[number - 1].data)
+        command, text = parse_command(line.strip(), self.services.bot_username)
         return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, command=command or None, text=text)
 
     async def handle_line(self, line: str) -> None:
         """Answer one typed line; a line cancelled by a stop says so instead of answering."""
         if not line.strip():
             return
-        stripped = line.strip()
-        if stripped.isdigit() and self.choices and not (
-            0 < int(stripped) <= len(self.choices)
-        ):
+        number = self.picked(line)
+        if number is not None and not 0 < number <= len(self.choices):
             self.print(texts.CONSOLE_BAD_CHOICE)
             return
         try:

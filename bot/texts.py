@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-BOT_NAME = "Tertulia"
-
 # Commands as phones show them in the menu (setMyCommands): name -> short description.
 COMMAND_MENU: dict[str, str] = {
     "ayuda": "Qué sé hacer y cómo pedírmelo",

@@ -74,10 +74,6 @@ class ModelQueue:
         self._items: list[_Item] = []
         self._drainer: asyncio.Task[None] | None = None
 
-    @property
-    def depth(self) -> int:
-        return len(self._items)
-
     async def submit(
         self, features: list[Feature], params: Mapping[str, Hashable], timings: Any = None
     ) -> list[Any]:

@@ -28,10 +28,6 @@ class DeviceWorker:
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
 
-    @property
-    def busy(self) -> bool:
-        return self.lock.locked()
-
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn on the device thread under inference mode (caller holds `lock` to batch)."""
         loop = asyncio.get_running_loop()
