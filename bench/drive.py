@@ -115,9 +115,9 @@ def _status_mb(field_name: str) -> float:
 
 def _queue_counts(engine: Engine, task: str) -> tuple[int, int]:
     """Batches and features the task's queue has run so far, from the public status."""
-    model = engine.status()["models"][task]
-    batches = int(model["batches"])
-    return batches, round((model["mean_batch_size"] or 0) * batches)
+    model = engine.status().models[task]
+    batches = int(model.batches)
+    return batches, round((model.mean_batch_size or 0) * batches)
 
 
 async def probe_ayuda(services: Services, stop: asyncio.Event, interval: float) -> list[float]:

@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         # pydantic shows the offending values, and the token is a SecretStr: nothing leaks.
         print(f"tertulia: invalid settings\n{exc}", file=sys.stderr)
         return EXIT_USAGE
+    if problem := settings_problem(settings):
+        print(f"tertulia: invalid settings\n{problem}", file=sys.stderr)
+        return EXIT_USAGE
     setup_logging(settings)
     from bot import runtime
 
@@ -55,13 +58,24 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "prefetch":
             return prefetch(settings, args.check)
         elif command == "status":
+            from bot.prefetch import engine_status
             from bot.status_view import status_lines
 
-            print("\n".join(status_lines(runtime.run_async(runtime.engine_status(settings)))))
+            print("\n".join(status_lines(runtime.run_async(engine_status(settings)))))
     except KeyboardInterrupt:
         # Ctrl+C before the signal handlers are in place (starting up): nothing to finish.
         return 0
     return 0
+
+
+def settings_problem(settings: Settings) -> str | None:
+    """Checks that need the task table, which the settings module does not import."""
+    from bot.engine.registry import SPECS
+
+    unknown = [key for key in settings.preload if key not in SPECS]
+    if unknown:
+        return f"PRELOAD names unknown tasks: {', '.join(unknown)} (known: {', '.join(SPECS)})"
+    return None
 
 
 def run_telegram(settings: Settings, mode: str) -> int:
@@ -91,18 +105,19 @@ def prefetch(settings: Settings, check: bool) -> int:
     from rich.table import Table
 
     from bot import runtime
+    from bot.prefetch import check_models, download_models
 
     # Piped or in `docker logs`, rich would wrap the table at 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     if not check:
         table = Table("task", "model", "result")
         failed = False
-        for key, model, outcome in runtime.download_models(settings):
+        for key, model, outcome in download_models(settings):
             table.add_row(key, model, outcome)
             failed |= outcome.startswith("error")
         console.print(table)
         return EXIT_FAILED if failed else 0
-    rows = runtime.run_async(runtime.check_models(settings))
+    rows = runtime.run_async(check_models(settings))
     table = Table("task", "model", "load s", "MB", "result")
     for row in rows:
         table.add_row(row.task, row.model, f"{row.load_seconds:.2f}",

@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.engine.registry import SPECS
-
 CommaList = Annotated[list[str], NoDecode]
 CommaInts = Annotated[list[int], NoDecode]
 
@@ -64,17 +62,17 @@ class Settings(BaseSettings):
     queue_max: int = Field(default=256, ge=1)
     batch_wait_ms: float = Field(default=10.0, ge=0)
 
-    # One model per task key: a hub id or a local folder.
-    model_translate_es_en: str = SPECS["translate_es_en"].default_model
-    model_translate_en_es: str = SPECS["translate_en_es"].default_model
-    model_summarize: str = SPECS["summarize"].default_model
-    model_qa: str = SPECS["qa"].default_model
-    model_zero_shot: str = SPECS["zero_shot"].default_model
-    model_fill_mask: str = SPECS["fill_mask"].default_model
-    model_poem: str = SPECS["poem"].default_model
-    model_pos: str = SPECS["pos"].default_model
-    model_sentiment: str = SPECS["sentiment"].default_model
-    model_language: str = SPECS["language"].default_model
+    # One model per task key: a hub id or a local folder; empty means the registry's default.
+    model_translate_es_en: str = ""
+    model_translate_en_es: str = ""
+    model_summarize: str = ""
+    model_qa: str = ""
+    model_zero_shot: str = ""
+    model_fill_mask: str = ""
+    model_poem: str = ""
+    model_pos: str = ""
+    model_sentiment: str = ""
+    model_language: str = ""
 
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -98,17 +96,12 @@ class Settings(BaseSettings):
             return value
         raise ValueError("DEVICE must be auto, cpu, cuda or cuda:N")
 
-    @field_validator("preload")
-    @classmethod
-    def _preload_known(cls, value: list[str]) -> list[str]:
-        unknown = [key for key in value if key not in SPECS]
-        if unknown:
-            raise ValueError(f"PRELOAD names unknown tasks: {', '.join(unknown)}")
-        return value
-
     def model_for(self, key: str) -> str:
-        """The hub id or folder configured for a task key."""
-        value: str = getattr(self, f"model_{key}")
+        """The hub id or folder configured for a task key ("" means the registry's default).
+
+        The engine resolves the default, so this module never imports the engine.
+        """
+        value: str = getattr(self, f"model_{key}", "")
         return value
 
     @property

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import texts
 from bot.formatting import html_to_plain
-from bot.request import Button, Reply, Request
+from bot.request import Button, Reply, Request, parse_command
 from bot.services import Services
-from bot.telegram_app import parse_command
 from handlers import dispatch
 
 if TYPE_CHECKING:

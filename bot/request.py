@@ -56,3 +56,20 @@ class Reply:
     @classmethod
     def text(cls, *parts: str, buttons: list[list[Button]] | None = None) -> Reply:
         return cls(parts=list(parts), buttons=buttons or [])
+
+
+def parse_command(text: str, bot_username: str) -> tuple[str | None, str]:
+    """("traducir", "hola") from "/traducir@Bot hola"; ("", "") for another bot's command.
+
+    Returns (None, text) for plain text.
+    """
+    if not text.startswith("/"):
+        return None, text
+    head, _, rest = text.partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = more + (" " + rest if rest else "")
+    name, _, target = head[1:].partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return "", ""
+    return name.lower(), rest.strip()

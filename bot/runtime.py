@@ -1,4 +1,4 @@
-"""Putting the pieces together for each way of running Tertulia, and stopping it cleanly."""
+"""Starting each way of running Tertulia (console, polling, webhook) and stopping it cleanly."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from bot import texts
 from bot.config import Settings
-from bot.engine import Engine, EngineError
-from bot.engine.registry import TASK_KEYS, create_task
+from bot.engine import Engine
 from bot.services import Services
 from bot.store import ChatStore, StoreError
-from bot.telegram_app import TelegramBot
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +159,8 @@ def check_webhook_settings(settings: Settings) -> str | None:
 
 async def serve_telegram(settings: Settings, mode: str) -> None:
     """Polling or webhook until SIGINT/SIGTERM; work in flight finishes before exit."""
+    from bot.telegram_app import TelegramBot
+
     services = open_services(settings)
     try:
         bot = TelegramBot(services)
@@ -193,81 +190,6 @@ async def serve_telegram(settings: Settings, mode: str) -> None:
 
 def run_telegram(settings: Settings, mode: str) -> None:
     asyncio.run(serve_telegram(settings, mode))
-
-
-# prefetch and status
-@dataclass
-class CheckRow:
-    task: str
-    model: str
-    load_seconds: float
-    bytes: int
-    outcome: str
-
-
-async def check_models(settings: Settings, keys: list[str] | None = None) -> list[CheckRow]:
-    """Load each model and run a one-line smoke inference (prefetch --check)."""
-    rows = []
-    engine = Engine(settings)
-    try:
-        for key in keys or list(TASK_KEYS):
-            started = time.perf_counter()
-            try:
-                await engine.run(key, [create_task(key).smoke_input()])
-                outcome = "ok"
-            except EngineError as exc:
-                outcome = f"error: {exc}"
-            slot_status: dict[str, Any] = engine.status()["models"][key]
-            rows.append(CheckRow(key, settings.model_for(key),
-                                 slot_status["load_seconds"] or time.perf_counter() - started,
-                                 slot_status["bytes"], outcome))
-            engine.unload(key)
-    finally:
-        await engine.close()
-    return rows
-
-
-# Weights in both formats: the safetensors copy is enough (and safe to load).
-DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.spm", "*.codes", "*.bin",
-                     "vocab.*"]
-
-
-def download_models(settings: Settings) -> list[tuple[str, str, str]]:
-    """Fetch every configured hub model into the Hugging Face cache, with progress bars."""
-    from pathlib import Path
-
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.utils import enable_progress_bars
-
-    enable_progress_bars()  # logging turns them off for the bot itself
-    results = []
-    for key in TASK_KEYS:
-        model_id = settings.model_for(key)
-        if Path(model_id).expanduser().is_dir():
-            results.append((key, model_id, "local folder"))
-            continue
-        print(f"{key}: {model_id}", flush=True)
-        try:
-            files = HfApi().list_repo_files(model_id)
-            has_safetensors = any(name.endswith(".safetensors") for name in files)
-            path = snapshot_download(
-                model_id,
-                allow_patterns=DOWNLOAD_PATTERNS,
-                ignore_patterns=["*.bin"] if has_safetensors else None,
-            )
-            results.append((key, model_id, f"ok: {path}"))
-        except Exception as exc:
-            results.append((key, model_id, f"error: {type(exc).__name__}: {exc}"[:200]))
-    return results
-
-
-async def engine_status(settings: Settings) -> dict[str, Any]:
-    """The engine's status for the configured models, without loading any of them."""
-    engine = Engine(settings)
-    try:
-        return engine.status()
-    finally:
-        await engine.close()
 
 
 def run_async(coro: Any) -> Any:

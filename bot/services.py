@@ -9,14 +9,14 @@ from bot.access import ChatAllowList, RateLimiter
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.engine import Engine
+    from bot.engine.backend import InferenceBackend
     from bot.store import ChatStore
 
 
 @dataclass
 class Services:
     settings: Settings
-    engine: Engine
+    engine: InferenceBackend
     store: ChatStore
     bot_username: str = ""
     rate_limiter: RateLimiter = field(init=False)

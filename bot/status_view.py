@@ -5,21 +5,19 @@ The lines are plain text (no HTML): /estado escapes them, the command line print
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from bot import texts
+from bot.engine.status import EngineStatus, ModelStatus
 
 NOT_AVAILABLE = "—"
 
 
-def status_lines(status: Mapping[str, Any]) -> list[str]:
+def status_lines(status: EngineStatus) -> list[str]:
     """The device and memory first, then a few lines per model in registry order."""
     lines = [
-        texts.STATUS_DEVICE.format(device=status["device"], dtype=status["dtype"]),
-        memory_line(status["used_bytes"], status["budget_bytes"]),
+        texts.STATUS_DEVICE.format(device=status.device, dtype=status.dtype),
+        memory_line(status.used_bytes, status.budget_bytes),
     ]
-    for key, model in status["models"].items():
+    for key, model in status.models.items():
         lines += model_lines(key, model)
     return lines
 
@@ -31,41 +29,41 @@ def memory_line(used: int, budget: int) -> str:
     return texts.STATUS_MEMORY.format(used=megabytes(used), budget=megabytes(budget))
 
 
-def model_lines(key: str, model: Mapping[str, Any]) -> list[str]:
+def model_lines(key: str, model: ModelStatus) -> list[str]:
     """Whether a model is loaded, which one it is, its traffic, batching and failures."""
-    if model["loaded"]:
+    if model.loaded:
         head = texts.STATUS_MODEL_LOADED.format(
             key=key,
-            size=megabytes(model["bytes"]),
-            device=model["device"] or NOT_AVAILABLE,
-            dtype=model["dtype"] or NOT_AVAILABLE,
-            seconds=seconds(model["load_seconds"]),
+            size=megabytes(model.bytes),
+            device=model.device or NOT_AVAILABLE,
+            dtype=model.dtype or NOT_AVAILABLE,
+            seconds=seconds(model.load_seconds),
         )
     else:
         head = texts.STATUS_MODEL_IDLE.format(key=key)
-    lines = [head, texts.STATUS_MODEL_ID.format(model=model["model"])]
-    if model["loaded"] or model["loads"] or model["requests"]:
+    lines = [head, texts.STATUS_MODEL_ID.format(model=model.model)]
+    if model.loaded or model.loads or model.requests:
         lines.append(
             texts.STATUS_MODEL_TRAFFIC.format(
-                requests=model["requests"],
-                loads=model["loads"],
-                in_flight=model["in_flight"],
-                queued=model["queue_depth"],
+                requests=model.requests,
+                loads=model.loads,
+                in_flight=model.in_flight,
+                queued=model.queue_depth,
             )
         )
-    if model["batches"]:
+    if model.batches:
         lines.append(
             texts.STATUS_MODEL_BATCHES.format(
-                batches=model["batches"],
-                mean=decimal(model["mean_batch_size"]),
-                p50=milliseconds(model["queue_wait_p50_ms"]),
-                p95=milliseconds(model["queue_wait_p95_ms"]),
+                batches=model.batches,
+                mean=decimal(model.mean_batch_size),
+                p50=milliseconds(model.queue_wait_p50_ms),
+                p95=milliseconds(model.queue_wait_p95_ms),
             )
         )
-    if model["failures"]:
+    if model.failures:
         lines.append(
             texts.STATUS_MODEL_FAILURES.format(
-                failures=model["failures"], error=model["last_error"] or NOT_AVAILABLE
+                failures=model.failures, error=model.last_error or NOT_AVAILABLE
             )
         )
     return lines

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.request import ChatKind, Reply, Request
+from bot.request import ChatKind, Reply, Request, parse_command
 from bot.services import Services
 from bot.telegram_send import send_reply
 from handlers import dispatch
@@ -262,23 +262,6 @@ class TelegramBot:
         if app.running:
             await app.stop()
         await app.shutdown()
-
-
-def parse_command(text: str, bot_username: str) -> tuple[str | None, str]:
-    """("traducir", "hola") from "/traducir@Bot hola"; ("", "") for another bot's command.
-
-    Returns (None, text) for plain text.
-    """
-    if not text.startswith("/"):
-        return None, text
-    head, _, rest = text.partition(" ")
-    if "\n" in head:
-        head, _, more = head.partition("\n")
-        rest = more + (" " + rest if rest else "")
-    name, _, target = head[1:].partition("@")
-    if target and bot_username and target.lower() != bot_username.lower():
-        return "", ""
-    return name.lower(), rest.strip()
 
 
 def _chat_kind(kind: str) -> ChatKind:

@@ -186,6 +186,15 @@ def test_status_prints_each_configured_model_without_loading_it(
     assert "loaded" not in result.stderr
 
 
+def test_preload_of_an_unknown_task_is_refused_at_start_with_exit_2(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_bot(["status"], {**env, "PRELOAD": "qa,nope"}, tmp_path)
+
+    assert result.returncode == 2
+    assert "PRELOAD names unknown tasks: nope" in result.stderr
+
+
 # Telegram in a process of its own, against the fake Bot API in the test's event loop
 @contextlib.asynccontextmanager
 async def bot_process(args: list[str], env: dict[str, str],

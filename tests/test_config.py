@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.engine.registry import SPECS, model_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,13 @@ def test_model_override_by_task_key(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(_env_file=None).model_for("qa") == "/models/qa"  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("name", "value"), [("DEVICE", "gpu"), ("PRELOAD", "nope"),
+def test_an_unset_model_means_the_registry_default() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert model_id("qa", settings.model_for("qa")) == SPECS["qa"].default_model
+    assert model_id("qa", "/models/qa") == "/models/qa"
+
+
+@pytest.mark.parametrize(("name", "value"), [("DEVICE", "gpu"),
                                              ("DTYPE", "int8"), ("LOG_LEVEL", "verbose")])
 def test_bad_values_are_refused_at_start(monkeypatch: pytest.MonkeyPatch, name: str,
                                          value: str) -> None:

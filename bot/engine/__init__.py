@@ -13,8 +13,9 @@ import dataclasses
 import logging
 from collections.abc import Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.engine.backend import InferenceBackend
 
 from bot.engine.errors import (
     EngineBusy,
@@ -26,7 +27,9 @@ from bot.engine.errors import (
     ModelUnavailable,
     UnknownTask,
 )
-from bot.engine.registry import TASK_KEYS, create_task, get_spec
+from bot.engine.registry import TASK_KEYS, create_task, get_spec, model_id, task_keys
+from bot.engine.status import EngineStatus, ModelStatus
+from bot.engine.timings import RunTimings, last_timings, reset_timings, start_timings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,10 +43,13 @@ __all__ = [
     "Engine",
     "EngineBusy",
     "EngineError",
+    "EngineStatus",
+    "InferenceBackend",
     "InferenceFailed",
     "InputTooLong",
     "InvalidInput",
     "ModelTooLarge",
+    "ModelStatus",
     "ModelUnavailable",
     "RunTimings",
     "UnknownTask",
@@ -53,29 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclasses.dataclass
-class RunTimings:
-    """Where one `run` spent its time, for the per-request log line."""
-
-    task: str = ""
-    model: str = ""
-    queue_wait_s: float = 0.0
-    inference_s: float = 0.0
-
-
-_timings: ContextVar[RunTimings | None] = ContextVar("tertulia_run_timings", default=None)
-
-
-def reset_timings() -> None:
-    """Forget earlier runs' timings in this context (a new request starts)."""
-    _timings.set(None)
-
-
-def last_timings() -> RunTimings | None:
-    """Timings of the latest `Engine.run` awaited in this context (None if none ran)."""
-    return _timings.get()
 
 
 class _Context:
@@ -126,12 +109,13 @@ class Engine:
             settings.batch_wait_ms / 1000,
         )
         self._prep: dict[str, ThreadPoolExecutor] = {}
-        self._pending: dict[str, int] = dict.fromkeys(TASK_KEYS, 0)
+        keys = task_keys()
+        self._pending: dict[str, int] = dict.fromkeys(keys, 0)
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
-        for key in TASK_KEYS:
-            self._cache.add(key, settings.model_for(key), create_task(key))
+        for key in keys:
+            self._cache.add(key, model_id(key, settings.model_for(key)), create_task(key))
 
     async def preload(self, keys: list[str] | None = None) -> dict[str, str]:
         """Load models ahead of the first request (PRELOAD); returns key -> "ok" or the error."""
@@ -167,8 +151,7 @@ class Engine:
             return quick
         if self._pending[task] >= self.settings.queue_max:
             raise EngineBusy(task, self._pending[task])
-        timings = RunTimings(task=task, model=slot.model_id)
-        _timings.set(timings)
+        timings = start_timings(task, slot.model_id)
         self._pending[task] += 1
         self._idle.clear()
         try:
@@ -207,39 +190,39 @@ class Engine:
             self._prep[task] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prep-{task}")
         return self._prep[task]
 
-    def status(self) -> dict[str, Any]:
-        """Plain-data figures for /estado and `status`."""
-        models: dict[str, dict[str, Any]] = {}
+    def status(self) -> EngineStatus:
+        """Figures for /estado and `status`."""
+        models: dict[str, ModelStatus] = {}
         for key, slot in self._cache.slots.items():
             queue = slot.queue
             stats = queue.stats if queue else None
-            models[key] = {
-                "model": slot.model_id,
-                "loaded": slot.loaded,
-                "device": str(queue.lm.device) if queue else None,
-                "dtype": str(queue.lm.dtype).removeprefix("torch.") if queue else None,
-                "bytes": slot.bytes,
-                "load_seconds": round(slot.load_seconds, 3),
-                "loads": slot.loads,
-                "requests": slot.requests,
-                "in_flight": slot.inflight,
-                "queue_depth": self._pending[key],
-                "batches": stats.batches if stats else 0,
-                "mean_batch_size": round(stats.items / stats.batches, 2)
+            models[key] = ModelStatus(
+                model=slot.model_id,
+                loaded=slot.loaded,
+                device=str(queue.lm.device) if queue else None,
+                dtype=str(queue.lm.dtype).removeprefix("torch.") if queue else None,
+                bytes=slot.bytes,
+                load_seconds=round(slot.load_seconds, 3),
+                loads=slot.loads,
+                requests=slot.requests,
+                in_flight=slot.inflight,
+                queue_depth=self._pending[key],
+                batches=stats.batches if stats else 0,
+                mean_batch_size=round(stats.items / stats.batches, 2)
                 if stats and stats.batches
                 else None,
-                "queue_wait_p50_ms": stats.percentile_ms(0.5) if stats else None,
-                "queue_wait_p95_ms": stats.percentile_ms(0.95) if stats else None,
-                "failures": slot.failures,
-                "last_error": slot.last_error,
-            }
-        return {
-            "device": str(self.device),
-            "dtype": str(self.dtype).removeprefix("torch."),
-            "budget_bytes": self._cache.budget,
-            "used_bytes": self._cache.used_bytes,
-            "models": models,
-        }
+                queue_wait_p50_ms=stats.percentile_ms(0.5) if stats else None,
+                queue_wait_p95_ms=stats.percentile_ms(0.95) if stats else None,
+                failures=slot.failures,
+                last_error=slot.last_error,
+            )
+        return EngineStatus(
+            device=str(self.device),
+            dtype=str(self.dtype).removeprefix("torch."),
+            budget_bytes=self._cache.budget,
+            used_bytes=self._cache.used_bytes,
+            models=models,
+        )
 
     async def close(self) -> None:
         """Finish work in flight, then drop every model."""

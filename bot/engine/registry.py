@@ -1,13 +1,19 @@
-"""The one table of tasks: key -> task class, its arguments and the default model."""
+"""The one table of tasks: key -> task class, its arguments and the default model.
+
+Plain data that imports neither torch nor transformers: the bot, the console and a remote
+backend read task metadata without loading the engine's heavy half.
+"""
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.engine.errors import UnknownTask
-from bot.engine.tasks.base import Task
+
+if TYPE_CHECKING:
+    from bot.engine.tasks.base import Task
 
 _TASKS = "bot.engine.tasks"
 
@@ -17,7 +23,9 @@ class TaskSpec:
     key: str
     description: str
     default_model: str
-    task_class: str  # "module:Class" under bot.engine.tasks, imported on first use
+    # "module:Class" under bot.engine.tasks (or a dotted "package.module:Class" elsewhere),
+    # imported on first use.
+    task_class: str
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,6 +95,12 @@ SPECS: dict[str, TaskSpec] = {
 }
 
 TASK_KEYS: tuple[str, ...] = tuple(SPECS)
+"""The built-in task keys, in registry order."""
+
+
+def task_keys() -> tuple[str, ...]:
+    """Every registered task key now, including rows added after import."""
+    return tuple(SPECS)
 
 
 def get_spec(key: str) -> TaskSpec:
@@ -96,10 +110,17 @@ def get_spec(key: str) -> TaskSpec:
         raise UnknownTask(key) from None
 
 
+def model_id(key: str, configured: str = "") -> str:
+    """The model a task uses: the configured hub id or folder, else the registry default."""
+    return configured.strip() or get_spec(key).default_model
+
+
 def create_task(key: str) -> Task:
     """A task object for a key; imports its module lazily so unused tasks cost nothing."""
     spec = get_spec(key)
     module_name, class_name = spec.task_class.split(":")
-    module = importlib.import_module(f"{_TASKS}.{module_name}")
+    if "." not in module_name:
+        module_name = f"{_TASKS}.{module_name}"
+    module = importlib.import_module(module_name)
     task: Task = getattr(module, class_name)(**spec.kwargs)
     return task

@@ -70,9 +70,9 @@ async def test_batched_results_equal_one_at_a_time(
         await asyncio.sleep(0.2)  # everything queues behind the held first batch
         release.set()
         got = [(await job)[0] for job in jobs]
-        stats = together.status()["models"][task]
+        stats = together.status().models[task]
     finally:
         await alone.close()
         await together.close()
     same(expected, got)
-    assert stats["mean_batch_size"] > 1, "the requests were not batched"
+    assert stats.mean_batch_size > 1, "the requests were not batched"

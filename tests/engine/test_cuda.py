@@ -37,10 +37,10 @@ async def test_every_task_runs_in_half_precision(make_settings: Callable[..., Se
         for task in TASK_KEYS:
             assert len(await engine.run(task, [create_task(task).smoke_input()])) == 1, task
         status = engine.status()
-        assert status["device"].startswith("cuda") and status["dtype"] == "float16"
-        for key, model in status["models"].items():
-            assert model["loaded"] and model["dtype"] == "float16", key
-            assert model["device"].startswith("cuda"), key
+        assert status.device.startswith("cuda") and status.dtype == "float16"
+        for key, model in status.models.items():
+            assert model.loaded and model.dtype == "float16", key
+            assert model.device.startswith("cuda"), key
     finally:
         await engine.close()
 
@@ -53,8 +53,8 @@ async def test_half_precision_halves_the_measured_bytes(
     try:
         await on_cpu.run("pos", ["hola"])
         await on_gpu.run("pos", ["hola"])
-        cpu_bytes = on_cpu.status()["models"]["pos"]["bytes"]
-        gpu_bytes = on_gpu.status()["models"]["pos"]["bytes"]
+        cpu_bytes = on_cpu.status().models["pos"].bytes
+        gpu_bytes = on_gpu.status().models["pos"].bytes
     finally:
         await on_cpu.close()
         await on_gpu.close()
@@ -96,14 +96,14 @@ async def test_budget_and_eviction_free_gpu_memory_for_real(
     try:
         await engine.run("sentiment", ["uno"])
         one = torch.cuda.memory_allocated() - baseline
-        measured = engine.status()["models"]["sentiment"]["bytes"]
+        measured = engine.status().models["sentiment"].bytes
         assert measured > 150 * 2**20
         assert one == pytest.approx(measured, rel=0.1)
         await engine.run("language", ["dos"])
         status = engine.status()
-        assert not status["models"]["sentiment"]["loaded"]
-        assert status["models"]["language"]["loaded"]
-        assert status["used_bytes"] <= 350 * 2**20
+        assert not status.models["sentiment"].loaded
+        assert status.models["language"].loaded
+        assert status.used_bytes <= 350 * 2**20
         # The evicted model's memory went back: only one model's worth is allocated.
         assert torch.cuda.memory_allocated() - baseline == pytest.approx(one, rel=0.1)
         engine.unload("language")

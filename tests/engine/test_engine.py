@@ -55,7 +55,7 @@ async def test_every_task_answers_through_the_engine(engine: Engine) -> None:
         results = await engine.run(task, items)
         assert len(results) == len(items), task
     status = engine.status()
-    assert all(m["loaded"] and m["requests"] == 1 for m in status["models"].values())
+    assert all(m.loaded and m.requests == 1 for m in status.models.values())
 
 
 async def test_concurrent_requests_batch_and_match_one_by_one(
@@ -73,7 +73,7 @@ async def test_concurrent_requests_batch_and_match_one_by_one(
         release.set()
         await first
         got = [(await task)[0] for task in rest]
-        stats = together.status()["models"]["sentiment"]
+        stats = together.status().models["sentiment"]
     finally:
         await alone.close()
         await together.close()
@@ -82,14 +82,14 @@ async def test_concurrent_requests_batch_and_match_one_by_one(
         assert [x.label for x in a.labels] == [x.label for x in b.labels]
         for x, y in zip(a.labels, b.labels, strict=True):
             assert x.score == pytest.approx(y.score, abs=1e-5)
-    assert stats["batches"] == 2  # the lone first request, then all sixteen in one batch
-    assert stats["mean_batch_size"] == pytest.approx(8.5)
+    assert stats.batches == 2  # the lone first request, then all sixteen in one batch
+    assert stats.mean_batch_size == pytest.approx(8.5)
 
 
 async def test_many_concurrent_first_requests_cause_one_load(engine: Engine) -> None:
     results = await asyncio.gather(*(engine.run("pos", ["El gato duerme."]) for _ in range(12)))
     assert len(results) == 12
-    assert engine.status()["models"]["pos"]["loads"] == 1
+    assert engine.status().models["pos"].loads == 1
 
 
 async def test_budget_evicts_least_recently_used_and_keeps_under_it(
@@ -107,9 +107,9 @@ async def test_budget_evicts_least_recently_used_and_keeps_under_it(
         await engine.run("sentiment", ["uno otra vez"])  # pos is now least recently used
         await engine.run("zero_shot", [ZeroShotInput("tres", ("a", "b"))])
         status = engine.status()
-        loaded = {k for k, m in status["models"].items() if m["loaded"]}
+        loaded = {k for k, m in status.models.items() if m.loaded}
         assert loaded == {"sentiment", "zero_shot"}
-        assert 0 < status["used_bytes"] <= budget
+        assert 0 < status.used_bytes <= budget
     finally:
         await engine.close()
 
@@ -127,13 +127,13 @@ async def test_eviction_never_removes_a_model_that_is_working(
         await wait_for(entered)
         waiting = asyncio.create_task(engine.run("pos", ["espero mi turno"]))
         await asyncio.sleep(0.3)
-        assert engine.status()["models"]["sentiment"]["loaded"]
+        assert engine.status().models["sentiment"].loaded
         assert not waiting.done()  # pos must wait: sentiment is busy and cannot be evicted
         release.set()
         assert len(await working) == 1
         assert len(await waiting) == 1
         status = engine.status()
-        assert status["models"]["pos"]["loaded"] and not status["models"]["sentiment"]["loaded"]
+        assert status.models["pos"].loaded and not status.models["sentiment"].loaded
     finally:
         await engine.close()
 
@@ -164,8 +164,8 @@ async def test_broken_model_folder_names_it_and_others_keep_working(
         assert info.value.model_id == str(folder)
         assert str(folder) in str(info.value)
         assert len(await engine.run("pos", ["El gato duerme."])) == 1
-        status = engine.status()["models"]["sentiment"]
-        assert not status["loaded"] and status["failures"] == 1 and status["last_error"]
+        status = engine.status().models["sentiment"]
+        assert not status.loaded and status.failures == 1 and status.last_error
     finally:
         await engine.close()
 
@@ -208,7 +208,7 @@ async def test_input_longer_than_the_limit_is_refused_before_loading(
         with pytest.raises(InputTooLong) as info:
             await engine.run("qa", [QAInput("¿Qué?", "x" * 200)])
         assert info.value.limit == 100
-        assert not engine.status()["models"]["qa"]["loaded"]
+        assert not engine.status().models["qa"].loaded
     finally:
         await engine.close()
 
@@ -228,13 +228,11 @@ async def test_inference_failure_is_typed_and_isolated(engine: Engine) -> None:
 async def test_status_reports_each_model(engine: Engine) -> None:
     await engine.run("pos", ["El gato duerme."])
     status = engine.status()
-    assert status["device"] == "cpu" and status["dtype"] == "float32"
-    pos = status["models"]["pos"]
-    for field in ("model", "loaded", "device", "dtype", "bytes", "load_seconds", "requests",
-                  "queue_depth", "batches", "mean_batch_size", "queue_wait_p50_ms"):
-        assert field in pos
-    assert pos["bytes"] > 0 and pos["load_seconds"] > 0 and pos["requests"] == 1
-    assert status["used_bytes"] == pos["bytes"]
+    assert status.device == "cpu" and status.dtype == "float32"
+    pos = status.models["pos"]
+    assert pos.loaded and pos.device == "cpu" and pos.dtype == "float32"
+    assert pos.bytes > 0 and pos.load_seconds > 0 and pos.requests == 1
+    assert status.used_bytes == pos.bytes
 
 
 def test_missing_tiny_model_folder_copy_is_isolated(tiny_models: dict[str, Path],
@@ -260,9 +258,9 @@ async def test_a_burst_from_many_chats_shares_one_forward(
             return tokenise(*args)
 
         task.preprocess = slow_tokeniser  # type: ignore[attr-defined]
-        before = engine.status()["models"]["sentiment"]["batches"]
+        before = engine.status().models["sentiment"].batches
         await asyncio.gather(*(engine.run("sentiment", [t]) for t in SAMPLES * 4))
-        batches = engine.status()["models"]["sentiment"]["batches"] - before
+        batches = engine.status().models["sentiment"].batches - before
     finally:
         await engine.close()
     assert (batches == 1) is batched_together
@@ -315,5 +313,5 @@ async def test_out_of_memory_on_one_row_unloads_the_model(engine: Engine) -> Non
     before_forward(engine, "sentiment", out_of_memory)
     with pytest.raises(InferenceFailed):
         await engine.run("sentiment", ["demasiado"])
-    assert not engine.status()["models"]["sentiment"]["loaded"]
+    assert not engine.status().models["sentiment"].loaded
     assert len(await engine.run("pos", ["sigue"])) == 1

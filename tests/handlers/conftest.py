@@ -51,7 +51,7 @@ def button_data(reply: Reply) -> list[str]:
 
 def requests_of(services: Services, task: str) -> int:
     """How many requests a task's model has served: proof of which model answered."""
-    count: int = services.engine.status()["models"][task]["requests"]
+    count: int = services.engine.status().models[task].requests
     return count
 
 

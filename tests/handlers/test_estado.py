@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import texts
 from bot.engine.registry import TASK_KEYS
+from bot.engine.status import EngineStatus, ModelStatus
 from bot.status_view import status_lines
 from tests.handlers.conftest import ANA, BEA, Chat, MakeServices, plain
 
@@ -32,24 +33,17 @@ async def test_a_used_model_shows_as_loaded_with_its_traffic(make_services: Make
     assert "peticiones: 1" in text
 
 
-def model(**figures: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "model": "org/model", "loaded": False, "device": None, "dtype": None, "bytes": 0,
-        "load_seconds": 0.0, "loads": 0, "requests": 0, "in_flight": 0, "queue_depth": 0,
-        "batches": 0, "mean_batch_size": None, "queue_wait_p50_ms": None,
-        "queue_wait_p95_ms": None, "failures": 0, "last_error": None,
-    }  # fmt: skip
-    base.update(figures)
-    return base
+def model(**figures: Any) -> ModelStatus:
+    return ModelStatus(**{"model": "org/model", **figures})
 
 
 def test_status_lines_carry_every_figure() -> None:
-    status = {
-        "device": "cuda:0",
-        "dtype": "float16",
-        "budget_bytes": 4096 * 2**20,
-        "used_bytes": 300 * 2**20,
-        "models": {
+    status = EngineStatus(
+        device="cuda:0",
+        dtype="float16",
+        budget_bytes=4096 * 2**20,
+        used_bytes=300 * 2**20,
+        models={
             "qa": model(
                 loaded=True,
                 device="cuda:0",
@@ -69,7 +63,7 @@ def test_status_lines_carry_every_figure() -> None:
             ),
             "pos": model(),
         },
-    }
+    )
     text = "\n".join(status_lines(status))
     for figure in (
         "cuda:0", "float16", "300 MB de 4096 MB", "● qa", "300 MB", "2,5 s", "peticiones: 12",
@@ -80,6 +74,5 @@ def test_status_lines_carry_every_figure() -> None:
 
 
 def test_no_memory_budget_reads_as_no_limit() -> None:
-    status = {"device": "cpu", "dtype": "float32", "budget_bytes": 0, "used_bytes": 0,
-              "models": {}}  # fmt: skip
+    status = EngineStatus(device="cpu", dtype="float32")
     assert "sin límite" in "\n".join(status_lines(status))

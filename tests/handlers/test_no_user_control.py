@@ -42,6 +42,6 @@ async def test_user_text_only_ever_reaches_models_as_input(
         for value in params.values():
             assert not isinstance(value, str) or value not in text  # nothing copied from the user
     assert services.settings.model_dump() == settings_before
-    assert {m["model"] for m in services.engine.status()["models"].values()} == {
+    assert {m.model for m in services.engine.status().models.values()} == {
         services.settings.model_for(key) for key in TASK_KEYS
     }

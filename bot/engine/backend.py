@@ -1,0 +1,24 @@
+"""The one interface handlers see for model work: the in-process engine or a remote one."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from bot.engine.status import EngineStatus
+
+
+@runtime_checkable
+class InferenceBackend(Protocol):
+    """Runs tasks by key; raises only the typed errors of `bot.engine.errors`."""
+
+    async def run(self, task: str, inputs: list[Any], **params: Any) -> list[Any]:
+        """One result per input, in order."""
+        ...
+
+    def status(self) -> EngineStatus:
+        """Figures for /estado and `python -m bot status`."""
+        ...
+
+    async def close(self) -> None:
+        """Finish work in flight and free every model."""
+        ...
