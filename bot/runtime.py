@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO

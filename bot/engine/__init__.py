@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.engine.backend import InferenceBackend
-
 from bot.engine.errors import (
     EngineBusy,
     EngineError,
@@ -48,8 +47,8 @@ __all__ = [
     "InferenceFailed",
     "InputTooLong",
     "InvalidInput",
-    "ModelTooLarge",
     "ModelStatus",
+    "ModelTooLarge",
     "ModelUnavailable",
     "RunTimings",
     "UnknownTask",
