@@ -15,6 +15,10 @@ class InferenceBackend(Protocol):
         """One result per input, in order."""
         ...
 
+    async def preload(self, keys: list[str] | None = None) -> dict[str, str]:
+        """Load models ahead of the first request; key -> "ok" or the error in words."""
+        ...
+
     def status(self) -> EngineStatus:
         """Figures for /estado and `python -m bot status`."""
         ...
