@@ -15,9 +15,14 @@ from typing import Literal
 
 EsEn = Literal["es", "en"]
 
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
 # Words shared by both languages ("a", "no", "me", "he", "come", "son", "red", "once", "real",
 # "hotel", ...) are in neither list: they are no evidence.
-SPANISH_WORDS = frozenset(
+SPANISH_WORDS = _words(
     """
     de la que el en y los se del las un por con una su para es al lo como más pero sus le ya
     o este esta estos estas ese esa eso esto sí porque entre cuando muy sin sobre también hasta
@@ -32,9 +37,9 @@ SPANISH_WORDS = frozenset(
     dónde sé ver decir dice dijo tiempo vida mundo hombre mujer niño niña trabajo ciudad
     país palabra gusta encanta encantó libro película canción comida verdad entonces además
     después antes luego pues hola buenísimo genial guapo guapa chico chica tío tía
-    """.split()
+    """
 )
-ENGLISH_WORDS = frozenset(
+ENGLISH_WORDS = _words(
     """
     the be to of and in that have i it for not on with as you do at this but his by from they
     we say her she or an will my one all would there their what so up out if about who get
@@ -45,7 +50,7 @@ ENGLISH_WORDS = frozenset(
     night friend friends where why here very much today tomorrow yesterday cat dog water eat
     house happy mother father brother sister weather nice great beautiful really never always
     something nothing everyone life world man woman child city country word book movie song food
-    """.split()
+    """
 )
 # Greetings and courtesies people translate on their own: one of them decides by itself.
 STRONG_WORDS = {
