@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.formatting import escape, html_to_plain, split_for_telegram
-from tests.e2e.botapi_server import parse_html
+from tests.e2e.telegram_html import parse_html
 
 
 def test_short_text_is_one_part() -> None:

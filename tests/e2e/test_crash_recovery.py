@@ -19,8 +19,9 @@ import pytest
 
 from bot import texts
 from bot.engine.registry import TASK_KEYS
-from tests.e2e.botapi_server import BotApiServer, ChatSpec, private_chat
+from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.conftest import ANA
+from tests.e2e.telegram_chats import ChatSpec, private_chat
 from tests.tiny_models import build_controlled_qa
 
 REPO = Path(__file__).resolve().parents[2]
