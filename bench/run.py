@@ -21,7 +21,7 @@ from bench.models import build_models
 from bot.config import Settings
 from bot.engine import Engine, last_timings
 from bot.services import Services
-from bot.store import ChatStore
+from bot.store import SQLiteStore
 
 log = logging.getLogger("bench")
 
@@ -120,7 +120,7 @@ async def run_benchmark(options: Options) -> dict[str, Any]:
         "on": Engine(_settings(options, folders, options.batch_max_size)),
         "off": Engine(_settings(options, folders, 1)),
     }
-    store = ChatStore(options.out / "data" / "bench.sqlite3")
+    store = await SQLiteStore.open(options.out / "data" / "bench.sqlite3")
     services = Services(settings=engines["on"].settings, engine=engines["on"], store=store)
     results: list[TaskResult] = []
     try:
@@ -129,7 +129,7 @@ async def run_benchmark(options: Options) -> dict[str, Any]:
     finally:
         for engine in engines.values():
             await engine.close()
-        store.close()
+        await store.close()
     return {
         "machine": {
             "platform": platform.platform(),
@@ -199,7 +199,7 @@ async def _warm_up(engines: dict[str, Engine], direct: DirectModel, workload: Wo
         await asyncio.gather(
             *(engine.run(workload.task, [item], **workload.params) for item in first)
         )
-    features, params = await direct.features(first[0], workload.params)
+    features, params = direct.features(first[0], workload.params)
     await direct.forward_s(features, params)
 
 
@@ -213,7 +213,7 @@ async def _measure_mix(
     ayuda_ms: list[float],
 ) -> dict[str, Any]:
     """On, off and the direct batched call, repeated and alternated; the median run counts."""
-    captured = [await direct.features(item, workload.params) for item in workload.inputs]
+    captured = [direct.features(item, workload.params) for item in workload.inputs]
     per_request = [features for features, _ in captured]
     phases: dict[str, list[Phase]] = {"on": [], "off": []}
     direct_s: list[float] = []
@@ -272,7 +272,7 @@ async def _lone(
     direct_ms: list[float] = []
     for index in range(repeats):
         item = workload.inputs[index % len(workload.inputs)]
-        features, params = await direct.features(item, workload.params)
+        features, params = direct.features(item, workload.params)
         direct_ms.append(await direct.forward_s(features, params) * 1000)
         started = time.perf_counter()
         await engine.run(workload.task, [item], **workload.params)

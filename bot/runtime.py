@@ -15,7 +15,7 @@ from bot import texts
 from bot.config import Settings
 from bot.engine import Engine
 from bot.services import Services
-from bot.store import ChatStore, StoreError
+from bot.store import Store, StoreError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +28,22 @@ SHUTDOWN_GRACE_S = 8.0
 PURGE_EVERY_S = 3600.0
 
 
-def open_services(settings: Settings) -> Services:
+async def open_services(settings: Settings) -> Services:
     """Engine and store for a run; old reading texts are purged on the way in."""
-    store = ChatStore(settings.database_path)
-    purge_old_texts(store, settings)
+    store = await open_store(settings)
+    try:
+        await purge_old_texts(store, settings)
+    except BaseException:
+        await store.close()
+        raise
     return Services(settings=settings, engine=Engine(settings), store=store)
 
 
-def purge_old_texts(store: ChatStore, settings: Settings) -> int:
+async def purge_old_texts(store: Store, settings: Settings) -> int:
     """Delete reading texts and saved texts older than DATA_RETENTION_DAYS (0 keeps them)."""
     if not settings.data_retention_days:
         return 0
-    removed = store.purge(settings.data_retention_days)
+    removed = await store.purge(settings.data_retention_days)
     if removed:
         log.info("purged %d stored texts older than %d days", removed,
                  settings.data_retention_days)
@@ -51,19 +55,21 @@ async def purge_periodically(services: Services, every: float = PURGE_EVERY_S) -
     while True:
         await asyncio.sleep(every)
         try:
-            purge_old_texts(services.store, services.settings)
+            await purge_old_texts(services.store, services.settings)
         except StoreError as exc:
             log.error("could not purge old texts: %s", exc)
 
 
 async def close_services(services: Services) -> None:
-    await services.engine.close()
-    services.store.close()
+    try:
+        await services.engine.close()
+    finally:
+        await services.store.close()
 
 
 @contextlib.asynccontextmanager
 async def running_services(settings: Settings) -> AsyncIterator[Services]:
-    services = open_services(settings)
+    services = await open_services(settings)
     try:
         if settings.preload:
             await services.engine.preload()
@@ -160,7 +166,7 @@ async def serve_telegram(settings: Settings, mode: str) -> None:
     """Polling or webhook until SIGINT/SIGTERM; work in flight finishes before exit."""
     from bot.telegram_app import TelegramBot
 
-    services = open_services(settings)
+    services = await open_services(settings)
     try:
         bot = TelegramBot(services)
         purging = asyncio.create_task(purge_periodically(services))

@@ -10,14 +10,14 @@ from bot.access import ChatAllowList, RateLimiter
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.engine.backend import InferenceBackend
-    from bot.store import ChatStore
+    from bot.store import Store
 
 
 @dataclass
 class Services:
     settings: Settings
     engine: InferenceBackend
-    store: ChatStore
+    store: Store
     bot_username: str = ""
     rate_limiter: RateLimiter = field(init=False)
     allow_list: ChatAllowList = field(init=False)

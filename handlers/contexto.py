@@ -28,17 +28,17 @@ async def replace_reading_text(chat_id: int, text: str, services: Services) -> R
     """Stores a new reading text for the chat."""
     if too_long := length_problem(text, services):
         return too_long
-    services.store.set_context(chat_id, text)
+    await services.store.set_context(chat_id, text)
     return Reply.text(texts.CONTEXT_SET.format(chars=len(text), words=word_count(text)))
 
 
 async def append_reading_text(chat_id: int, text: str, services: Services) -> Reply:
     """Adds a message to the end of the reading text, as a new paragraph."""
-    current = services.store.get_context(chat_id)
+    current = await services.store.get_context(chat_id)
     combined = f"{current}\n\n{text}" if current else text
     if too_long := length_problem(combined, services):
         return too_long
-    services.store.set_context(chat_id, combined)
+    await services.store.set_context(chat_id, combined)
     template = texts.CONTEXT_APPENDED if current else texts.CONTEXT_SET
     return Reply.text(template.format(chars=len(combined), words=word_count(combined)))
 

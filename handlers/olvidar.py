@@ -9,5 +9,5 @@ from bot.services import Services
 
 async def handle(request: Request, services: Services) -> Reply:
     """Forgets the chat and says so."""
-    services.store.forget_chat(request.chat_id)
+    await services.store.forget_chat(request.chat_id)
     return Reply.text(texts.FORGOTTEN)

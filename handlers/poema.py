@@ -25,7 +25,7 @@ async def handle(request: Request, services: Services) -> Reply:
     [poem] = await services.engine.run(
         "poem", [prompt], do_sample=True, seed=random.randint(0, MAX_SEED)
     )
-    text_id = services.store.save_text(request.chat_id, prompt)
+    text_id = await services.store.save_text(request.chat_id, prompt)
     return poem_reply(poem, again=Button(texts.POEM_AGAIN, f"poema:{text_id}"))
 
 

@@ -31,7 +31,7 @@ async def handle(request: Request, services: Services) -> Reply:
     if new_text := replied_reading_text(request):
         if too_long := length_problem(new_text, services):
             return too_long
-        services.store.set_context(request.chat_id, new_text)
+        await services.store.set_context(request.chat_id, new_text)
     question = visible(request.text)
     if not question:
         return await start_questions(request, services)
@@ -48,10 +48,10 @@ def replied_reading_text(request: Request) -> str:
 
 async def start_questions(request: Request, services: Services) -> Reply:
     """Enters question mode, once there is a reading text to ask about."""
-    context = services.store.get_context(request.chat_id)
+    context = await services.store.get_context(request.chat_id)
     if not context:
         return Reply.text(texts.NO_CONTEXT)
-    services.store.start_questions(request.chat_id, request.user_id)
+    await services.store.start_questions(request.chat_id, request.user_id)
     return Reply.text(
         texts.QUESTIONS_STARTED.format(
             chars=len(context), minutes=services.settings.question_idle_minutes
@@ -59,21 +59,21 @@ async def start_questions(request: Request, services: Services) -> Reply:
     )
 
 
-def in_question_mode(request: Request, services: Services) -> bool:
+async def in_question_mode(request: Request, services: Services) -> bool:
     """Whether this user's plain messages in this chat are questions right now."""
     idle_seconds = services.settings.question_idle_minutes * 60
-    return services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
+    return await services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
 
 
 async def next_question(request: Request, services: Services) -> Reply:
     """A plain message in question mode: keeps the mode alive and answers it."""
-    services.store.touch_questions(request.chat_id, request.user_id)
+    await services.store.touch_questions(request.chat_id, request.user_id)
     return await answer(request.chat_id, visible(request.text), services)
 
 
 async def answer(chat_id: int, question: str, services: Services) -> Reply:
     """Answers one question from the chat's reading text."""
-    context = services.store.get_context(chat_id)
+    context = await services.store.get_context(chat_id)
     if not context:
         return Reply.text(texts.NO_CONTEXT)
     [result] = await services.engine.run("qa", [QAInput(question, context)])
@@ -82,7 +82,7 @@ async def answer(chat_id: int, question: str, services: Services) -> Reply:
 
 async def end_questions(request: Request, services: Services) -> Reply:
     """Leaves question mode, or says it was not on."""
-    if services.store.end_questions(request.chat_id, request.user_id):
+    if await services.store.end_questions(request.chat_id, request.user_id):
         return Reply.text(texts.QUESTIONS_ENDED)
     return Reply.text(texts.QUESTIONS_NOT_ACTIVE)
 

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.engine.registry import TASK_KEYS
 from bot.services import Services
-from bot.store import ChatStore
+from bot.store import SQLiteStore, Store
 from tests.tiny_models import build_all
 
 hf_logging.disable_progress_bar()
@@ -73,14 +73,14 @@ async def engine(settings: Settings) -> AsyncIterator[Engine]:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[ChatStore]:
-    chat_store = ChatStore(settings.database_path)
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    chat_store = await SQLiteStore.open(settings.database_path)
     yield chat_store
-    chat_store.close()
+    await chat_store.close()
 
 
 @pytest.fixture
-def services(settings: Settings, engine: Engine, store: ChatStore) -> Services:
+def services(settings: Settings, engine: Engine, store: Store) -> Services:
     return Services(settings=settings, engine=engine, store=store, bot_username="TertuliaTestBot")
 
 

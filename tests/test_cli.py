@@ -26,7 +26,8 @@ from bot.formatting import html_to_plain
 from bot.logs import REDACTED, ScrubbingFormatter, secret_variants
 from bot.runtime import Shutdown, close_services, open_services
 from bot.telegram_app import TelegramBot
-from tests.e2e.botapi_server import BotApiServer, UserSpec, private_chat
+from tests.e2e.botapi_server import BotApiServer
+from tests.e2e.telegram_chats import UserSpec, private_chat
 from tests.tiny_models import corrupt_model_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -297,7 +298,7 @@ async def test_a_request_still_running_when_the_grace_period_ends_gets_an_apolog
     monkeypatch.setattr("bot.telegram_app.dispatch", never_answers)
     chat = private_chat(ANA)
     async with BotApiServer() as server:
-        bot = TelegramBot(open_services(make_settings(
+        bot = TelegramBot(await open_services(make_settings(
             telegram_bot_token=server.token, telegram_base_url=server.base_url,
             telegram_base_file_url=server.base_file_url,
         )))

@@ -10,7 +10,8 @@ import pytest
 from bot.config import Settings
 from bot.runtime import close_services, open_services
 from bot.telegram_app import TelegramBot
-from tests.e2e.botapi_server import BotApiServer, ChatSpec, UserSpec, group_chat, private_chat
+from tests.e2e.botapi_server import BotApiServer
+from tests.e2e.telegram_chats import ChatSpec, UserSpec, group_chat, private_chat
 
 ANA = UserSpec(id=1001, first_name="Ana", username="ana")
 BEA = UserSpec(id=1002, first_name="Bea", username="bea")
@@ -38,7 +39,7 @@ class TelegramHarness:
 
     async def start(self, **overrides: Any) -> TelegramBot:
         self.overrides.update(overrides)
-        self.bot = TelegramBot(open_services(self.settings()))
+        self.bot = TelegramBot(await open_services(self.settings()))
         await self.bot.start(poll_timeout=1)
         return self.bot
 

@@ -19,8 +19,8 @@ from bot.engine import Engine
 from bot.formatting import html_to_plain
 from bot.request import ChatKind, Reply, Request
 from bot.services import Services
-from bot.store import ChatStore
-from tests.e2e.botapi_server import parse_html
+from bot.store import SQLiteStore
+from tests.e2e.telegram_html import parse_html
 
 MakeServices = Callable[..., Awaitable[Services]]
 ANA = 7
@@ -116,7 +116,7 @@ async def make_services(
         services = Services(
             settings=settings,
             engine=Engine(settings),
-            store=ChatStore(settings.database_path),
+            store=await SQLiteStore.open(settings.database_path),
             bot_username="TertuliaTestBot",
         )
         made.append(services)
@@ -125,4 +125,4 @@ async def make_services(
     yield make
     for services in made:
         await services.engine.close()
-        services.store.close()
+        await services.store.close()

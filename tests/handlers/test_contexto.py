@@ -11,7 +11,7 @@ MORE = "Su hermano vive en Quito."
 
 async def test_the_text_becomes_the_reading_text(chat: Chat) -> None:
     reply = await chat.command("contexto", f"  {TEXT}  ")
-    assert chat.services.store.get_context(chat.chat_id) == TEXT
+    assert await chat.services.store.get_context(chat.chat_id) == TEXT
     assert str(len(TEXT)) in plain(reply)
     assert "/pregunta" in plain(reply)
 
@@ -19,13 +19,13 @@ async def test_the_text_becomes_the_reading_text(chat: Chat) -> None:
 async def test_a_new_text_replaces_the_old_one(chat: Chat) -> None:
     await chat.command("contexto", TEXT)
     await chat.command("contexto", MORE)
-    assert chat.services.store.get_context(chat.chat_id) == MORE
+    assert await chat.services.store.get_context(chat.chat_id) == MORE
 
 
 async def test_replying_adds_the_message_to_the_reading_text(chat: Chat) -> None:
     await chat.command("contexto", TEXT)
     reply = await chat.command("contexto", reply_text=MORE)
-    reading = chat.services.store.get_context(chat.chat_id)
+    reading = await chat.services.store.get_context(chat.chat_id)
     assert reading is not None
     assert reading.startswith(TEXT) and reading.endswith(MORE)
     assert str(len(reading)) in plain(reply)
@@ -33,12 +33,12 @@ async def test_replying_adds_the_message_to_the_reading_text(chat: Chat) -> None
 
 async def test_replying_without_a_reading_text_starts_one(chat: Chat) -> None:
     await chat.command("contexto", reply_text=MORE)
-    assert chat.services.store.get_context(chat.chat_id) == MORE
+    assert await chat.services.store.get_context(chat.chat_id) == MORE
 
 
 async def test_a_txt_document_becomes_the_reading_text(chat: Chat) -> None:
     await chat.command("contexto", document_text=f"{TEXT}\n")
-    assert chat.services.store.get_context(chat.chat_id) == TEXT
+    assert await chat.services.store.get_context(chat.chat_id) == TEXT
 
 
 async def test_document_problems_are_worded_in_spanish(chat: Chat) -> None:
@@ -51,7 +51,7 @@ async def test_document_problems_are_worded_in_spanish(chat: Chat) -> None:
     assert (await chat.command("contexto", document_error="encoding")).parts == [
         texts.ERROR_DOCUMENT_ENCODING
     ]
-    assert chat.services.store.get_context(chat.chat_id) is None
+    assert await chat.services.store.get_context(chat.chat_id) is None
 
 
 async def test_a_reading_text_over_the_limit_is_refused(make_services: MakeServices) -> None:
@@ -60,7 +60,7 @@ async def test_a_reading_text_over_the_limit_is_refused(make_services: MakeServi
     await chat.command("contexto", TEXT)
     reply = await chat.command("contexto", reply_text=MORE * 2)
     assert "60" in plain(reply)
-    assert services.store.get_context(chat.chat_id) == TEXT
+    assert await services.store.get_context(chat.chat_id) == TEXT
 
 
 async def test_reading_texts_of_two_chats_never_mix(chat: Chat) -> None:
@@ -68,8 +68,8 @@ async def test_reading_texts_of_two_chats_never_mix(chat: Chat) -> None:
     await chat.command("contexto", TEXT)
     await other.command("contexto", MORE)
     await other.command("contexto", reply_text="Y su prima en Cuzco.")
-    assert chat.services.store.get_context(chat.chat_id) == TEXT
-    assert "Cuzco" in (chat.services.store.get_context(other.chat_id) or "")
+    assert await chat.services.store.get_context(chat.chat_id) == TEXT
+    assert "Cuzco" in (await chat.services.store.get_context(other.chat_id) or "")
 
 
 async def test_empty_command_gives_usage(chat: Chat) -> None:

@@ -17,10 +17,10 @@ async def test_forget_removes_reading_text_question_mode_and_buttons(chat: Chat)
     reply = await chat.command("olvidar")
 
     assert reply.parts == [texts.FORGOTTEN]
-    assert store.get_context(chat.chat_id) is None
-    assert not store.in_questions(chat.chat_id, chat.user_id, 3600)
+    assert await store.get_context(chat.chat_id) is None
+    assert not await store.in_questions(chat.chat_id, chat.user_id, 3600)
     assert (await chat.press(button_data(offer)[0])).parts == [texts.ERROR_EXPIRED_BUTTON]
-    assert store.get_context(other.chat_id) == "Otro chat, otro texto."
+    assert await store.get_context(other.chat_id) == "Otro chat, otro texto."
 
 
 async def test_forget_on_an_empty_chat_still_confirms(chat: Chat) -> None:

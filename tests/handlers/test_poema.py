@@ -42,7 +42,7 @@ async def test_otro_writes_another_poem_from_the_same_opening(chat: Chat, seeds:
     first = await chat.command("poema", OPENING)
     [data] = button_data(first)
     assert data.startswith("poema:")
-    assert chat.services.store.get_text(chat.chat_id, int(data.split(":")[1])) == OPENING
+    assert await chat.services.store.get_text(chat.chat_id, int(data.split(":")[1])) == OPENING
 
     second = await chat.press(data)
     assert second.parts

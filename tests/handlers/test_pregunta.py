@@ -48,7 +48,7 @@ async def test_replying_makes_the_message_the_reading_text(qa_chat: Chat) -> Non
     await qa_chat.command("contexto", "Nada que ver.")
     reply = await qa_chat.command("pregunta", "¿Dónde vive?", reply_text="Ana vive en Lima.")
     assert texts.ANSWER.format(answer=WORD) in reply.parts[0]
-    assert qa_chat.services.store.get_context(qa_chat.chat_id) == "Ana vive en Lima."
+    assert await qa_chat.services.store.get_context(qa_chat.chat_id) == "Ana vive en Lima."
 
 
 async def test_without_a_reading_text_it_explains_how_to_set_one(chat: Chat) -> None:
@@ -57,7 +57,7 @@ async def test_without_a_reading_text_it_explains_how_to_set_one(chat: Chat) -> 
     assert requests_of(chat.services, "qa") == 0
     reply = await chat.command("pregunta")
     assert reply.parts == [texts.NO_CONTEXT]
-    assert not chat.services.store.in_questions(chat.chat_id, chat.user_id, 3600)
+    assert not await chat.services.store.in_questions(chat.chat_id, chat.user_id, 3600)
 
 
 async def test_question_mode_turns_plain_messages_into_questions(qa_chat: Chat) -> None:
@@ -129,7 +129,7 @@ async def test_pregunta_alone_replying_sets_the_text_and_starts_question_mode(
     qa_chat: Chat,
 ) -> None:
     await qa_chat.command("pregunta", reply_text="Ana vive en Lima.")
-    assert qa_chat.services.store.get_context(qa_chat.chat_id) == "Ana vive en Lima."
+    assert await qa_chat.services.store.get_context(qa_chat.chat_id) == "Ana vive en Lima."
     reply = await qa_chat.say("¿Dónde vive Ana?")
     assert texts.ANSWER.format(answer=WORD) in reply.parts[0]
 
