@@ -6,16 +6,20 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from bot.engine.errors import EngineClosed, EngineError, InferenceFailed
 from bot.engine.tasks.base import Feature, LoadedModel, Task
 from bot.engine.worker import DeviceWorker
 
 log = logging.getLogger(__name__)
 
 GroupKey = tuple[tuple[str, Hashable], ...]
+# An error for a waiting caller, or a factory that makes a fresh one per caller.
+ErrorFor = BaseException | Callable[[], BaseException]
 
 
 @dataclass
@@ -72,7 +76,9 @@ class ModelQueue:
         self.max_tokens = max_tokens
         self.stats = QueueStats()
         self._items: list[_Item] = []
+        self._running: list[_Item] = []
         self._drainer: asyncio.Task[None] | None = None
+        self.closed = False
 
     async def submit(
         self, features: list[Feature], params: Mapping[str, Hashable], timings: Any = None
@@ -83,6 +89,8 @@ class ModelQueue:
         """
         if not features:
             return []
+        if self.closed:
+            raise EngineClosed(self.lm.key)
         loop = asyncio.get_running_loop()
         group: GroupKey = tuple(sorted(params.items()))
         now = time.perf_counter()
@@ -91,7 +99,12 @@ class ModelQueue:
         self._changed.set()
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
-        raws = list(await asyncio.gather(*(item.future for item in items)))
+        try:
+            raws = list(await asyncio.gather(*(item.future for item in items)))
+        except BaseException:
+            for item in items:  # one feature failed: its siblings need not run
+                item.future.cancel()
+            raise
         if timings is not None:
             first = min(it.started for it in items)
             timings.queue_wait_s += first - now
@@ -100,6 +113,9 @@ class ModelQueue:
 
     def _take_batch(self) -> list[_Item]:
         """The oldest item plus the compatible items nearest to it in length."""
+        self._items = [it for it in self._items if not it.future.done()]
+        if not self._items:
+            return []
         anchor = self._items[0]
         peers = [it for it in self._items[1:] if it.group == anchor.group]
         peers.sort(key=lambda it: abs(it.feature.length - anchor.feature.length))
@@ -144,26 +160,47 @@ class ModelQueue:
                 return
 
     async def _drain(self) -> None:
-        while self._items:
-            async with self.worker.lock:
-                await self._gather_burst()
-                if not self._items:
-                    break
-                batch = self._take_batch()
-                started = time.perf_counter()
-                for it in batch:
-                    it.started = started
-                    self.stats.waits.append(started - it.enqueued)
-                await self._run(batch)
-                finished = time.perf_counter()
-                for it in batch:
-                    it.finished = finished
-                self.stats.batches += 1
-                self.stats.items += len(batch)
-                self.stats.forward_seconds += finished - started
+        """Run batches until the queue is empty; every future gets an answer, whatever happens."""
+        try:
+            while self._items:
+                async with self.worker.lock:
+                    await self._gather_burst()
+                    self._running = self._take_batch()
+                    if not self._running:
+                        break
+                    try:
+                        await self._run_timed(self._running)
+                    except Exception as exc:
+                        log.exception("batching failed for %s", self.lm.key)
+                        self._fail(self._running, partial(self._failure, exc))
+                    self._running = []
+        except Exception as exc:
+            # A fault in the scheduling itself: nothing here can be trusted to make progress.
+            log.exception("the batch queue of %s stopped", self.lm.key)
+            self._fail_everything(partial(self._failure, exc))
+        finally:
+            # Cancelled, closed or broken: whoever still waits gets an error, never silence.
+            self._fail_everything(self._stopped)
 
-    async def _run(self, batch: list[_Item], retry: bool = True) -> None:
-        """Forward a batch; on failure retry once in halves, so one bad row fails alone."""
+    async def _run_timed(self, batch: list[_Item]) -> None:
+        """Run one batch and record its waits and timings."""
+        started = time.perf_counter()
+        for it in batch:
+            it.started = started
+            self.stats.waits.append(started - it.enqueued)
+        await self._run(batch)
+        finished = time.perf_counter()
+        for it in batch:
+            it.finished = finished
+        self.stats.batches += 1
+        self.stats.items += len(batch)
+        self.stats.forward_seconds += finished - started
+
+    async def _run(self, batch: list[_Item]) -> None:
+        """Forward a batch; if it raises, bisect it so only the rows that fail get the error.
+
+        Each level halves the batch, so one bad row costs at most 2·log2(n) extra forwards.
+        """
         live = [it for it in batch if not it.future.done()]
         if not live:
             return
@@ -172,30 +209,59 @@ class ModelQueue:
                 self.task.forward, self.lm, [it.feature for it in live], dict(live[0].group)
             )
         except Exception as exc:
-            if not retry or len(live) == 1:
-                log.warning("forward of %d failed for %s: %r", len(live), self.lm.key, exc)
-                for it in live:
-                    if not it.future.done():
-                        it.future.set_exception(exc)
+            if len(live) == 1:
+                log.warning("forward of 1 failed for %s: %r", self.lm.key, exc)
+                self._fail(live, exc)
                 return
             log.warning(
-                "forward of %d failed for %s (%r); retrying in halves", len(live), self.lm.key, exc
+                "forward of %d failed for %s (%r); bisecting", len(live), self.lm.key, exc
             )
             _release_cuda_cache(self.lm)
             half = len(live) // 2
-            await self._run(live[:half], retry=False)
-            await self._run(live[half:], retry=False)
+            await self._run(live[:half])
+            await self._run(live[half:])
             return
-        for it, raw in zip(live, raws, strict=True):
+        rows = list(raws)
+        if len(rows) != len(live):
+            # Rows cannot be matched to requests any more: the whole batch fails, as Ray Serve's.
+            reason = f"forward returned {len(rows)} rows for {len(live)} features"
+            log.error("%s: %s", self.lm.key, reason)
+            self._fail(live, lambda: InferenceFailed(self.lm.key, self.lm.model_id, reason))
+            return
+        for it, raw in zip(live, rows, strict=True):
             if not it.future.done():
                 it.future.set_result(raw)
 
-    def fail_all(self, exc: BaseException) -> None:
-        """Answer everything still queued (used on shutdown)."""
-        for it in self._items:
+    def close(self) -> None:
+        """Refuse new work and answer everything queued or running with EngineClosed."""
+        self.closed = True
+        self._fail_everything(self._stopped)
+        if self._drainer is not None:
+            self._drainer.cancel()
+
+    def _failure(self, exc: BaseException) -> InferenceFailed:
+        return InferenceFailed(
+            self.lm.key, self.lm.model_id, f"batching failed: {type(exc).__name__}: {exc}"
+        )
+
+    def _stopped(self) -> EngineError:
+        if self.closed:
+            return EngineClosed(self.lm.key)
+        return InferenceFailed(self.lm.key, self.lm.model_id, "the batch queue was stopped")
+
+    def _fail_everything(self, error: ErrorFor) -> None:
+        self._fail(self._running, error)
+        self._fail(self._items, error)
+        self._running = []
+        self._items = []
+
+    @staticmethod
+    def _fail(items: list[_Item], error: ErrorFor) -> None:
+        """Answer each unanswered item with the error; a factory gives each caller its own."""
+        for it in items:
             if not it.future.done():
-                it.future.set_exception(exc)
-        self._items.clear()
+                it.future.set_exception(error() if callable(error) else error)
+                it.future.exception()  # mark retrieved: a caller that awaits still gets it
 
 
 def _release_cuda_cache(lm: LoadedModel) -> None:

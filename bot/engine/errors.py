@@ -52,12 +52,41 @@ class InputTooLong(InvalidInput):
 
 
 class EngineBusy(EngineError):
+    """The engine cannot take this request now; the same request may succeed later."""
+
+    def __init__(self, task: str, message: str) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+class QueueFull(EngineBusy):
     """The model's queue is full: the caller should retry in a few seconds."""
 
     def __init__(self, task: str, queued: int) -> None:
-        super().__init__(f"queue for {task!r} is full ({queued} requests waiting)")
-        self.task = task
+        super().__init__(task, f"queue full for {task!r} ({queued} requests waiting)")
         self.queued = queued
+
+
+class EngineClosed(EngineBusy):
+    """The engine is shutting down (the bot is restarting); nothing new will run."""
+
+    def __init__(self, task: str) -> None:
+        super().__init__(task, f"engine closed: {task!r} cannot run while shutting down")
+
+
+class NoMemoryForModel(EngineBusy):
+    """The model fits MODEL_MEMORY_MB, but busy models held the memory for too long."""
+
+    def __init__(self, task: str, model_id: str, needed_bytes: int, free_bytes: int) -> None:
+        super().__init__(
+            task,
+            f"no memory for this model: {model_id!r} for {task!r} needs "
+            f"{needed_bytes / 2**20:.0f} MB, only {free_bytes / 2**20:.0f} MB are free "
+            "while other models are busy",
+        )
+        self.model_id = model_id
+        self.needed_bytes = needed_bytes
+        self.free_bytes = free_bytes
 
 
 class InferenceFailed(EngineError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from bot.engine.batching import ModelQueue
-from bot.engine.errors import EngineBusy, ModelTooLarge, ModelUnavailable
+from bot.engine.errors import EngineClosed, ModelTooLarge, ModelUnavailable, NoMemoryForModel
 from bot.engine.loading import estimate_bytes, load_model, model_bytes, release
 from bot.engine.tasks.base import Task
 from bot.engine.worker import DeviceWorker
@@ -69,6 +69,7 @@ class ModelCache:
         self.slots: dict[str, ModelSlot] = {}
         self._load_lock = asyncio.Lock()
         self._released = asyncio.Condition()
+        self.closed = False
 
     @property
     def used_bytes(self) -> int:
@@ -81,6 +82,8 @@ class ModelCache:
         """The slot with its model loaded, marked busy until `release` is called."""
         slot = self.slots[key]
         while not slot.loaded:
+            if self.closed:
+                raise EngineClosed(key)
             if (
                 slot.failure
                 and slot.failed_at
@@ -132,6 +135,9 @@ class ModelCache:
                 release(lm)
                 raise
             await self._make_room(slot, measured)
+            if self.closed:  # closed while loading: nobody would drop this model again
+                release(lm)
+                raise EngineClosed(slot.key)
             slot.bytes = measured
             slot.load_seconds = time.perf_counter() - started
             slot.loads += 1
@@ -180,12 +186,29 @@ class ModelCache:
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise EngineBusy(incoming.key, 0)
+                raise self._no_memory(incoming, needed)
             async with self._released:
                 try:
                     await asyncio.wait_for(self._released.wait(), timeout=remaining)
                 except TimeoutError:
-                    raise EngineBusy(incoming.key, 0) from None
+                    raise self._no_memory(incoming, needed) from None
+
+    def _no_memory(self, incoming: ModelSlot, needed: int) -> NoMemoryForModel:
+        """Busy models kept the memory for EVICTION_WAIT_S: transient, unlike ModelTooLarge."""
+        free = max(0, self.budget - self.used_bytes)
+        log.warning(
+            "no memory for %s (%s): needs %d bytes, %d free", incoming.key, incoming.model_id,
+            needed, free,
+        )
+        return NoMemoryForModel(incoming.key, incoming.model_id, needed, free)
+
+    def close(self) -> None:
+        """Refuse new loads, answer every queued request EngineClosed and drop idle models."""
+        self.closed = True
+        for slot in self.slots.values():
+            if slot.queue is not None:
+                slot.queue.close()
+            self.evict(slot)
 
     def evict(self, slot: ModelSlot) -> None:
         """Unload a model that has no work in flight and free its memory for real."""

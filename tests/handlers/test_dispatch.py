@@ -9,6 +9,7 @@ import pytest
 
 import handlers
 from bot import texts
+from bot.engine import EngineClosed, EngineError, NoMemoryForModel, QueueFull
 from bot.request import Reply, Request
 from bot.services import Services
 from tests.handlers.conftest import Chat, plain
@@ -44,3 +45,33 @@ async def test_every_request_logs_one_line(chat: Chat, caplog: pytest.LogCapture
     assert fields["command"] == "sentimiento" and fields["task"] == "sentiment"
     assert fields["outcome"] == "ok" and fields["inference_ms"] > 0
     assert {"chat_kind", "model", "queue_wait_ms", "total_ms"} <= set(fields)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (QueueFull("sentiment", 256), texts.ERROR_BUSY),
+        (EngineClosed("sentiment"), texts.ERROR_RESTARTING),
+        (
+            NoMemoryForModel("sentiment", "tiny/sentiment", 300 * 2**20, 100 * 2**20),
+            texts.ERROR_NO_MEMORY.format(task=texts.TASK_NAMES["sentiment"]),
+        ),
+    ],
+)
+async def test_each_reason_the_engine_cannot_take_a_request_has_its_own_words(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch, error: EngineError, expected: str
+) -> None:
+    async def refused(request: Request, services: Services) -> Reply:
+        raise error
+
+    monkeypatch.setattr(handlers, "handler_for", lambda command: refused)
+    reply = await chat.command("sentimiento", "hola")
+    assert reply.parts == [expected]
+
+
+async def test_a_request_after_the_engine_closed_is_told_the_bot_is_restarting(
+    chat: Chat,
+) -> None:
+    await chat.services.engine.close()
+    reply = await chat.command("sentimiento", "Me encanta")
+    assert reply.parts == [texts.ERROR_RESTARTING]
