@@ -31,6 +31,7 @@ from bot.request import ChatKind, Reply, Request, parse_command
 from bot.services import Services
 from bot.telegram_send import send_reply
 from handlers import dispatch
+from handlers.commands import menu
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,6 @@ class TelegramBot:
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_file_url)
             .concurrent_updates(True)
-            .post_init(self._post_init)
             .build()
         )
         app = self.application
@@ -83,15 +83,6 @@ class TelegramBot:
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
-
-    async def _post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Publish the command menu phones show, and learn our @username."""
-        self.services.bot_username = application.bot.username or ""
-        commands = [BotCommand(name, desc) for name, desc in texts.COMMAND_MENU.items()]
-        try:
-            await application.bot.set_my_commands(commands)
-        except (NetworkError, BadRequest) as exc:
-            log.warning("could not set the command menu: %s", exc)
 
     # Incoming
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,11 +214,29 @@ class TelegramBot:
         log.error("error while handling an update: %s", context.error, exc_info=context.error)
 
     # Running
+    async def _start_application(self) -> None:
+        """Learn our @username and publish the menu before the first update is fetched.
+
+        PTB runs its `post_init` hook only inside `run_polling`/`run_webhook`; we start the
+        application ourselves, so this step is ours to run.
+        """
+        app = self.application
+        await app.initialize()  # calls getMe, so the bot knows its username from here on
+        self.services.bot_username = app.bot.username
+        await self._publish_menu()
+        await app.start()
+
+    async def _publish_menu(self) -> None:
+        """The command menu phones show (setMyCommands); a failure leaves the old menu."""
+        commands = [BotCommand(name, description) for name, description in menu()]
+        try:
+            await self.application.bot.set_my_commands(commands)
+        except (NetworkError, BadRequest) as exc:
+            log.warning("could not set the command menu: %s", exc)
+
     async def start(self, poll_interval: float = 0.0, poll_timeout: int = 10) -> None:
         """Start polling (used by tests and the `polling` command)."""
-        await self.application.initialize()
-        await self._post_init(self.application)
-        await self.application.start()
+        await self._start_application()
         assert self.application.updater is not None
         await self.application.updater.start_polling(
             poll_interval=poll_interval,
@@ -239,9 +248,7 @@ class TelegramBot:
         """Start the webhook server (WEBHOOK_*); PTB refuses requests without the secret."""
         settings = self.services.settings
         app = self.application
-        await app.initialize()
-        await self._post_init(app)
-        await app.start()
+        await self._start_application()
         assert app.updater is not None
         await app.updater.start_webhook(
             listen=settings.webhook_listen,
@@ -266,4 +273,3 @@ class TelegramBot:
 
 def _chat_kind(kind: str) -> ChatKind:
     return kind if kind in ("private", "group", "supergroup", "channel") else "private"  # type: ignore[return-value]
-

@@ -1,26 +1,27 @@
 """Command handlers: one module per command, each `Request -> Reply` through the services.
 
-`dispatch` is the single entry point the adapters call; it routes the request and turns every
-failure into a Spanish message, so an error in one chat never reaches the transport.
+Which module answers which command is the table in `handlers/commands.py`. `dispatch` is the
+single entry point the adapters call; it routes the request and turns every failure into a
+Spanish message, so an error in one chat never reaches the transport.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 from bot import texts
 from bot.engine import (
     EngineBusy,
+    EngineClosed,
     EngineError,
     InferenceFailed,
     InputTooLong,
     InvalidInput,
     ModelUnavailable,
+    NoMemoryForModel,
     last_timings,
     reset_timings,
 )
@@ -28,40 +29,9 @@ from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
 from bot.store import StoreError
+from handlers.commands import handler_for
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Request, Services], Awaitable[Reply]]
-
-# Command name -> module under handlers/ (its `handle` answers the command).
-COMMANDS: dict[str, str] = {
-    "start": "ayuda",
-    "ayuda": "ayuda",
-    "help": "ayuda",
-    "traducir": "traducir",
-    "resumir": "resumir",
-    "contexto": "contexto",
-    "olvidar": "olvidar",
-    "pregunta": "pregunta",
-    "fin": "pregunta",
-    "clasificar": "clasificar",
-    "sentimiento": "sentimiento",
-    "idioma": "idioma",
-    "completar": "completar",
-    "poema": "poema",
-    "pos": "pos",
-    "estado": "estado",
-}
-
-
-def handler_for(command: str) -> Handler | None:
-    module_name = COMMANDS.get(command)
-    if module_name is None:
-        return None
-    module = importlib.import_module(f"handlers.{module_name}")
-    handle: Handler = module.handle
-    return handle
-
 
 async def dispatch(request: Request, services: Services) -> Reply:
     """Answer any request; never raises. Logs one line per request."""
@@ -150,7 +120,13 @@ def reply_for_engine_error(exc: EngineError) -> Reply:
         return Reply.text(
             texts.ERROR_MODEL_UNAVAILABLE.format(task=task, model=escape(exc.model_id))
         )
-    if isinstance(exc, EngineBusy):
+    if isinstance(exc, EngineClosed):
+        return Reply.text(texts.ERROR_RESTARTING)
+    if isinstance(exc, NoMemoryForModel):
+        return Reply.text(
+            texts.ERROR_NO_MEMORY.format(task=texts.TASK_NAMES.get(exc.task, exc.task))
+        )
+    if isinstance(exc, EngineBusy):  # QueueFull and any other "try again in a moment"
         return Reply.text(texts.ERROR_BUSY)
     if isinstance(exc, InputTooLong):
         return Reply.text(texts.ERROR_TOO_LONG.format(length=exc.length, limit=exc.limit))

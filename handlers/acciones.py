@@ -7,12 +7,7 @@ import dataclasses
 from bot import texts
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers import handler_for
-
-# Commands a button may name; anything else is a stale or forged button.
-BUTTON_COMMANDS = frozenset(
-    {"traducir", "resumir", "sentimiento", "idioma", "clasificar", "pos", "contexto", "poema"}
-)
+from handlers.commands import button_names, handler_for
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -21,7 +16,7 @@ async def handle(request: Request, services: Services) -> Reply:
     if parsed is None:
         return Reply.text(texts.ERROR_EXPIRED_BUTTON)
     command, text_id = parsed
-    saved = services.store.get_text(request.chat_id, text_id)
+    saved = await services.store.get_text(request.chat_id, text_id)
     handler = handler_for(command)
     if saved is None or handler is None:
         return Reply.text(texts.ERROR_EXPIRED_BUTTON)
@@ -32,6 +27,6 @@ async def handle(request: Request, services: Services) -> Reply:
 def parse_action(action: str) -> tuple[str, int] | None:
     """("traducir", 17) from "traducir:17"; None for anything malformed or unknown."""
     command, _, number = action.partition(":")
-    if command not in BUTTON_COMMANDS or not (number.isascii() and number.isdigit()):
+    if command not in button_names() or not (number.isascii() and number.isdigit()):
         return None
     return command, int(number)

@@ -35,10 +35,10 @@ def target_text(request: Request) -> str:
     return ""
 
 
-def usage(command: str, form: str | None = None) -> Reply:
+def usage(command: str) -> Reply:
     """The usage message a command answers with when it gets no text."""
-    form = form if form is not None else texts.USAGE_FORMS.get(command, f"/{command}")
-    example = texts.EXAMPLES.get(command, f"/{command}")
+    written = texts.COMMAND_TEXTS[command]
+    form, example = written.usage or f"/{command}", written.example or f"/{command}"
     return Reply.text(texts.USAGE.format(usage=escape(form), example=escape(example)))
 
 

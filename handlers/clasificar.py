@@ -50,7 +50,7 @@ def split_labels(request: Request) -> tuple[str, list[str] | None]:
 def labels_problem(labels: list[str]) -> Reply | None:
     """Labels the user wrote that we refuse before any model runs."""
     if not labels:
-        example = texts.EXAMPLES["clasificar"]
+        example = texts.COMMAND_TEXTS["clasificar"].example
         return Reply.text(texts.CLASSIFY_NO_LABELS.format(example=escape(example)))
     if len(labels) > MAX_LABELS:
         return Reply.text(

@@ -35,7 +35,7 @@ def blanks_problem(text: str) -> Reply | None:
     """No blank at all, or more than the model fills at once."""
     count = len(BLANK.findall(text))
     if count == 0:
-        example = escape(texts.EXAMPLES["completar"])
+        example = escape(texts.COMMAND_TEXTS["completar"].example)
         return Reply.text(texts.MASK_MISSING.format(example=example))
     if count > MAX_BLANKS:
         return Reply.text(texts.MASK_TOO_MANY.format(count=count, limit=MAX_BLANKS))

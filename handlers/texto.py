@@ -13,20 +13,13 @@ from bot.request import Button, Reply, Request
 from bot.services import Services
 from handlers import pregunta
 from handlers.arguments import document_problem, visible
-
-# What the buttons under a plain message offer; each is the command of the same name.
-ACTION_ROWS: tuple[tuple[str, ...], ...] = (
-    ("traducir", "resumir"),
-    ("sentimiento", "idioma"),
-    ("clasificar", "pos"),
-    ("contexto",),
-)
+from handlers.commands import offered_rows
 
 
 async def handle(request: Request, services: Services) -> Reply:
     """Answers a question, offers the actions where spoken to, or stays quiet in a group."""
     question = visible(request.text)
-    if question and pregunta.in_question_mode(request, services):
+    if question and await pregunta.in_question_mode(request, services):
         return await pregunta.next_question(dataclasses.replace(request, text=question), services)
     if not (request.is_private or request.replies_to_bot):
         return Reply()
@@ -35,14 +28,14 @@ async def handle(request: Request, services: Services) -> Reply:
     text = question or visible(request.document_text)
     if not text:
         return Reply.text(texts.SEND_SOME_TEXT)
-    return offer_actions(request.chat_id, text, services)
+    return await offer_actions(request.chat_id, text, services)
 
 
-def offer_actions(chat_id: int, text: str, services: Services) -> Reply:
+async def offer_actions(chat_id: int, text: str, services: Services) -> Reply:
     """Saves the text once and puts one button per action under the question "what do I do?"."""
-    text_id = services.store.save_text(chat_id, text)
+    text_id = await services.store.save_text(chat_id, text)
     buttons = [
-        [Button(texts.BUTTON_LABELS[command], f"{command}:{text_id}") for command in row]
-        for row in ACTION_ROWS
+        [Button(texts.COMMAND_TEXTS[command].button, f"{command}:{text_id}") for command in row]
+        for row in offered_rows()
     ]
     return Reply.text(texts.CHOOSE_ACTION, buttons=buttons)

@@ -11,9 +11,12 @@ import pytest
 
 from bot import texts
 from bot.formatting import html_to_plain
-from tests.e2e.botapi_server import ChatSpec, parse_html
+from handlers.commands import menu, offered_rows
 from tests.e2e.conftest import ANA, BEA, TelegramHarness
+from tests.e2e.telegram_chats import ChatSpec
+from tests.e2e.telegram_html import parse_html
 from tests.engine.harness import before_forward, hold_forward
+from tests.handlers import command_eco
 from tests.tiny_models import build_controlled_qa
 
 USAGE_HEAD = texts.USAGE.split("{")[0]
@@ -39,15 +42,32 @@ def texts_of(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m["plain_text"] for m in messages)
 
 
-async def test_menu_is_published_and_help_lists_every_command(
+async def test_start_publishes_the_menu_and_learns_the_username(
     tg: TelegramHarness, ana_chat: ChatSpec
 ) -> None:
-    published = {c["command"] for c in tg.server.commands}
-    assert set(texts.COMMAND_MENU) <= published
+    assert tg.bot is not None
+    assert tg.bot.services.bot_username == tg.server.bot_username
+    published = [(c["command"], c["description"]) for c in tg.server.commands]
+    assert published == menu()
     [reply] = await tg.say(ana_chat, ANA, "/ayuda")
-    for command in texts.COMMAND_MENU:
+    for command, _ in menu():
         assert f"/{command}" in reply["plain_text"]
     assert reply["parse_mode"] == "HTML"
+
+
+async def test_a_new_command_reaches_menu_help_and_buttons(
+    tg: TelegramHarness, ana_chat: ChatSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command_eco.install(monkeypatch)
+    await tg.restart()
+    assert tg.server.commands[-1] == {"command": "eco", "description": command_eco.TEXTS.menu}
+    [help_reply] = await tg.say(ana_chat, ANA, "/ayuda")
+    assert f"/eco — {command_eco.TEXTS.menu}" in help_reply["plain_text"]
+    [offer] = await tg.say(ana_chat, ANA, "Me encanta pasear por la playa")
+    buttons = [b for row in offer["reply_markup"]["inline_keyboard"] for b in row]
+    eco = next(b for b in buttons if b["text"] == command_eco.TEXTS.button)
+    [answer] = await tg.press(ana_chat, ANA, offer["message_id"], eco["callback_data"])
+    assert answer["plain_text"] == f"{command_eco.REPLY_MARK} Me encanta pasear por la playa"
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
@@ -85,11 +105,11 @@ async def test_group_command_with_suffix_and_as_a_reply(tg: TelegramHarness,
 
 async def test_plain_text_buttons_run_the_action(tg: TelegramHarness, ana_chat: ChatSpec) -> None:
     [offer] = await tg.say(ana_chat, ANA, "Me encanta pasear por la playa al atardecer")
-    buttons = [b for row in offer["reply_markup"]["inline_keyboard"] for b in row]
-    labels = {b["text"] for b in buttons}
-    assert {"Traducir", "Resumir", "Sentimiento", "Idioma", "Clasificar", "POS"} <= {
-        label.split(" ", 1)[-1] for label in labels
-    } | labels
+    keyboard = offer["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in keyboard] == [
+        [texts.COMMAND_TEXTS[command].button for command in row] for row in offered_rows()
+    ]
+    buttons = [b for row in keyboard for b in row]
     sentiment = next(b for b in buttons if "Sentimiento" in b["text"])
     [answer] = await tg.press(ana_chat, ANA, offer["message_id"], sentiment["callback_data"])
     assert USAGE_HEAD not in answer["plain_text"] and answer["plain_text"].strip()

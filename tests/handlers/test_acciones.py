@@ -46,7 +46,7 @@ async def test_a_button_can_be_pressed_again(chat: Chat) -> None:
 async def test_the_contexto_button_sets_the_reading_text(chat: Chat) -> None:
     buttons = await offer(chat)
     await chat.press(buttons["contexto"])
-    assert chat.services.store.get_context(chat.chat_id) == TEXT
+    assert await chat.services.store.get_context(chat.chat_id) == TEXT
 
 
 async def test_a_button_of_another_chat_does_not_work_here(chat: Chat) -> None:

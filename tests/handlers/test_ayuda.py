@@ -3,14 +3,47 @@
 from __future__ import annotations
 
 from bot import texts
+from handlers.commands import menu
 from tests.handlers.conftest import Chat, plain
 
+# The order users know from the menu and the help.
+MENU_ORDER = [
+    "ayuda",
+    "traducir",
+    "resumir",
+    "contexto",
+    "pregunta",
+    "fin",
+    "olvidar",
+    "clasificar",
+    "sentimiento",
+    "idioma",
+    "completar",
+    "poema",
+    "pos",
+    "estado",
+]
 
-async def test_help_lists_every_command_of_the_menu(chat: Chat) -> None:
+
+async def test_help_lists_every_command_of_the_menu_in_its_order(chat: Chat) -> None:
     for command in ("start", "ayuda", "help"):
-        reply = await chat.command(command)
-        for name in texts.COMMAND_MENU:
-            assert f"/{name}" in plain(reply)
+        help_lines = plain(await chat.command(command)).splitlines()
+        listed = [line.split(" — ")[0] for line in help_lines if line.startswith("/")]
+        assert listed == [f"/{name}" for name in MENU_ORDER]
+        for name, description in menu():
+            assert f"/{name} — {description}" in help_lines
+
+
+async def test_help_shows_each_example_under_its_command(chat: Chat) -> None:
+    help_lines = plain(await chat.command("ayuda")).splitlines()
+    for name, _ in menu():
+        example = texts.COMMAND_TEXTS[name].example
+        at = next(i for i, line in enumerate(help_lines) if line.startswith(f"/{name} — "))
+        following = help_lines[at + 1]
+        if example:
+            assert following.strip() == example
+        else:
+            assert following == "" or following.startswith("/"), name  # the next command
 
 
 async def test_unknown_command_points_to_help(chat: Chat) -> None:
@@ -19,9 +52,9 @@ async def test_unknown_command_points_to_help(chat: Chat) -> None:
 
 
 async def test_every_command_without_text_answers_with_usage_and_example(chat: Chat) -> None:
-    for command in texts.USAGE_FORMS:
-        if command == "pregunta":
+    for name, _ in menu():
+        written = texts.COMMAND_TEXTS[name]
+        if not written.usage or name == "pregunta":
             continue  # /pregunta alone starts question mode (see test_pregunta)
-        reply = await chat.command(command)
-        assert plain(reply).startswith("Uso: "), command
-        assert texts.EXAMPLES[command] in plain(reply)
+        reply = await chat.command(name)
+        assert plain(reply) == f"Uso: {written.usage}\nEjemplo: {written.example}", name

@@ -52,7 +52,7 @@ async def test_labels_are_escaped(chat: Chat) -> None:
 
 async def test_a_bar_without_labels_is_refused_before_the_model(chat: Chat) -> None:
     reply = await chat.command("clasificar", f"{TEXT} |  , ")
-    example = texts.EXAMPLES["clasificar"]
+    example = texts.COMMAND_TEXTS["clasificar"].example
     assert reply.parts == [texts.CLASSIFY_NO_LABELS.format(example=example)]
     assert requests_of(chat.services, "zero_shot") == 0
 

@@ -29,7 +29,7 @@ async def test_two_blanks_get_a_list_each(chat: Chat) -> None:
 
 async def test_a_text_without_blank_gets_an_example_and_no_model_run(chat: Chat) -> None:
     reply = await chat.command("completar", "La capital de Francia es París.")
-    example = texts.EXAMPLES["completar"]
+    example = texts.COMMAND_TEXTS["completar"].example
     assert example in plain(reply)
     assert requests_of(chat.services, "fill_mask") == 0
 

@@ -26,10 +26,10 @@ from bot import texts
 from bot.formatting import TELEGRAM_LIMIT, html_to_plain, split_for_telegram
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers import COMMANDS
-from handlers.acciones import BUTTON_COMMANDS
+from handlers.arguments import visible
 from handlers.clasificar import MAX_LABEL_CHARS, MAX_LABELS
-from tests.e2e.botapi_server import parse_html
+from handlers.commands import all_names, button_names
+from tests.e2e.telegram_html import parse_html
 from tests.handlers.conftest import check_reply, plain
 
 for _name, _examples in (("ci", 60), ("thorough", 2000)):
@@ -88,21 +88,21 @@ optional_text = st.one_of(st.none(), short_text, assembled_text)
 document_errors = st.one_of(
     st.none(), st.none(), st.sampled_from(["too_big", "encoding", "not_text"]), st.text(max_size=8)
 )
-unknown_commands = st.text(min_size=1, max_size=12).filter(lambda name: name not in COMMANDS)
+unknown_commands = st.text(min_size=1, max_size=12).filter(lambda name: name not in all_names())
 # Commands that take text are where the work (and the risk) is: they come up most often.
 ARGUMENT_COMMANDS = ["traducir", "resumir", "contexto", "pregunta", "clasificar", "sentimiento",
                      "idioma", "completar", "poema", "pos"]
 commands = st.one_of(
     st.sampled_from(ARGUMENT_COMMANDS),
     st.sampled_from(ARGUMENT_COMMANDS),
-    st.sampled_from(sorted(COMMANDS)),
+    st.sampled_from(sorted(all_names())),
     unknown_commands,
     unknown_commands.map(str.upper),
 )
 actions = st.one_of(
-    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(BUTTON_COMMANDS)),
+    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(button_names())),
               st.integers(0, 40)),
-    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(COMMANDS)), st.text(max_size=6)),
+    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(all_names())), st.text(max_size=6)),
     st.text(max_size=64),
 )
 
@@ -154,15 +154,15 @@ def report_tried(request: pytest.FixtureRequest) -> Iterator[None]:
         print(f"\nhostile inputs tried: {tried}")
 
 
-def expects_silence(request: Request, services: Services) -> bool:
+async def expects_silence(request: Request, services: Services) -> bool:
     """Plain group chatter that is neither a question in question mode nor a reply to the bot."""
     if request.is_private or request.replies_to_bot:
         return False
     if request.command is not None or request.action is not None:
         return False
     idle_seconds = services.settings.question_idle_minutes * 60
-    asking = services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
-    return not (request.text.strip() and asking)
+    asking = await services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
+    return not (visible(request.text) and asking)
 
 
 def brief(request: Request, limit: int = 120) -> str:
@@ -180,7 +180,7 @@ async def answer(request: Request, services: Services, errors: ErrorRecords) -> 
     """Dispatches one hostile request and checks every property a reply must have."""
     global tried
     tried += 1
-    silent_ok = expects_silence(request, services)
+    silent_ok = await expects_silence(request, services)
     logged_before = len(errors.records)
     reply = await handlers.dispatch(request, services)
     crashes = [r.getMessage() for r in errors.records[logged_before:]]
@@ -215,10 +215,10 @@ async def test_any_plain_message_gets_a_sane_reply(
 ) -> None:
     """With a reading text the message is a question in question mode: QA on hostile text."""
     if reading_text is not None:
-        services.store.set_context(request.chat_id, reading_text)
-        services.store.start_questions(request.chat_id, request.user_id)
+        await services.store.set_context(request.chat_id, reading_text)
+        await services.store.start_questions(request.chat_id, request.user_id)
     else:
-        services.store.end_questions(request.chat_id, request.user_id)
+        await services.store.end_questions(request.chat_id, request.user_id)
     await answer(request, services, errors_logged)
 
 
@@ -226,7 +226,7 @@ async def test_any_plain_message_gets_a_sane_reply(
 @given(
     request=requests(text=st.just("")),
     saved=hostile_text,
-    command=st.sampled_from(sorted(BUTTON_COMMANDS)),
+    command=st.sampled_from(sorted(button_names())),
     forged=st.one_of(st.none(), actions),
 )
 async def test_any_button_press_gets_a_sane_reply(
@@ -238,7 +238,7 @@ async def test_any_button_press_gets_a_sane_reply(
     errors_logged: ErrorRecords,
 ) -> None:
     """A real button over a hostile saved text, or forged and stale callback data."""
-    text_id = services.store.save_text(request.chat_id, saved)
+    text_id = await services.store.save_text(request.chat_id, saved)
     action = forged if forged is not None else f"{command}:{text_id}"
     await answer(dataclasses.replace(request, action=action), services, errors_logged)
 
@@ -294,7 +294,7 @@ async def test_empty_or_blank_argument_gets_the_usage(
 ) -> None:
     reply = await answer(ask(command, empty), services, errors_logged)
     assert plain(reply).startswith(USAGE_HEAD)
-    assert texts.EXAMPLES[command] in plain(reply)
+    assert texts.COMMAND_TEXTS[command].example in plain(reply)
 
 
 @pytest.mark.parametrize("empty", ["", "   \n\t "], ids=["empty", "whitespace"])
@@ -311,7 +311,7 @@ async def test_strange_text_gets_a_meaningful_reply(
     command: str, kind: str, services: Services, errors_logged: ErrorRecords
 ) -> None:
     if command == "pregunta":
-        services.store.set_context(100, "Ana nació en Zaragoza. Luego se mudó a la costa.")
+        await services.store.set_context(100, "Ana nació en Zaragoza. Luego se mudó a la costa.")
     reply = await answer(ask(command, HOSTILE[kind]), services, errors_logged)
     shown = plain(reply)
     if (kind, command) in EXPECTED:
@@ -413,5 +413,5 @@ async def test_a_long_answer_quoted_in_bold_still_fits_a_message(
     services: Services, errors_logged: ErrorRecords
 ) -> None:
     """Found by the fuzzer: a one-word reading text whose whole length is the answer."""
-    services.store.set_context(100, "palabra" * 2515)
+    await services.store.set_context(100, "palabra" * 2515)
     await answer(ask("pregunta", "0"), services, errors_logged)

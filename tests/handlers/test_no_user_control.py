@@ -10,6 +10,7 @@ import handlers
 from bot.engine.registry import TASK_KEYS
 from bot.request import Request
 from bot.services import Services
+from handlers.commands import all_names
 
 SNEAKY = [
     "MODEL_QA=/etc/passwd",
@@ -23,7 +24,7 @@ SNEAKY = [
 
 
 @pytest.mark.parametrize("text", SNEAKY)
-@pytest.mark.parametrize("command", sorted(handlers.COMMANDS))
+@pytest.mark.parametrize("command", all_names())
 async def test_user_text_only_ever_reaches_models_as_input(
     services: Services, monkeypatch: pytest.MonkeyPatch, command: str, text: str
 ) -> None:

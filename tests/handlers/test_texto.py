@@ -16,7 +16,7 @@ async def test_a_private_message_gets_one_button_per_action(chat: Chat) -> None:
     assert [d.split(":")[0] for d in data] == ACTIONS
     ids = {d.split(":")[1] for d in data}
     assert len(ids) == 1  # the text is saved once, for every button
-    assert chat.services.store.get_text(chat.chat_id, int(ids.pop())) == TEXT
+    assert await chat.services.store.get_text(chat.chat_id, int(ids.pop())) == TEXT
 
 
 async def test_a_group_message_gets_no_answer(group: Chat) -> None:
@@ -32,7 +32,7 @@ async def test_a_group_message_replying_to_the_bot_gets_buttons(group: Chat) -> 
 async def test_a_private_document_gets_buttons_for_its_text(chat: Chat) -> None:
     reply = await chat.say("", document_text=f"{TEXT}\n")
     text_id = int(button_data(reply)[0].split(":")[1])
-    assert chat.services.store.get_text(chat.chat_id, text_id) == TEXT
+    assert await chat.services.store.get_text(chat.chat_id, text_id) == TEXT
 
 
 async def test_an_unreadable_document_is_explained_in_private_only(chat: Chat, group: Chat) -> None:
