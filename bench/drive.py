@@ -181,28 +181,6 @@ def _in_queue_ms() -> float:
     return (timings.queue_wait_s + timings.inference_s) * 1000 if timings else 0.0
 
 
-class _Captured(Exception):
-    """Raised by the capture context at the forward: the features and params the task built."""
-
-    def __init__(self, features: list[Feature], params: dict[str, Hashable]) -> None:
-        super().__init__("captured")
-        self.features = features
-        self.params = params
-
-
-class _CaptureContext:
-    """A TaskContext that tokenises inline and stops at the forward, to see what it would run."""
-
-    def __init__(self, lm: LoadedModel) -> None:
-        self.lm = lm
-
-    async def prepare(self, fn: Any, *args: Any) -> Any:
-        return fn(*args)
-
-    async def forward(self, features: list[Feature], params: Mapping[str, Hashable]) -> list[Any]:
-        raise _Captured(features, dict(params))
-
-
 class DirectModel:
     """The task's own forward on pre-tokenised features, on a torch thread of its own."""
 
@@ -217,15 +195,16 @@ class DirectModel:
             load_model, self.task, key, str(folder), device, dtype
         ).result()
 
-    async def features(
+    def features(
         self, item: Any, params: dict[str, Any]
     ) -> tuple[list[Feature], dict[str, Hashable]]:
         """The features and forward params the engine would queue for this one input."""
-        try:
-            await self.task.run(_CaptureContext(self.lm), [item], dict(params))
-        except _Captured as captured:
-            return captured.features, captured.params
-        raise RuntimeError(f"{self.key} answered without a forward")
+        steps = self.task.parse_params(params)
+        self.task.validate([item])
+        features = self.task.preprocess(self.lm, [item], steps.preprocess)
+        if not features:
+            raise RuntimeError(f"{self.key} needs no forward for {item!r}")
+        return features, dict(steps.forward)
 
     async def forward_s(self, features: list[Feature], params: Mapping[str, Hashable]) -> float:
         """Seconds of one forward, timed on the torch thread (no hops, no tokenising)."""

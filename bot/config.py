@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import texts
+
 CommaList = Annotated[list[str], NoDecode]
 CommaInts = Annotated[list[int], NoDecode]
 
@@ -31,9 +33,7 @@ class Settings(BaseSettings):
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     admin_users: CommaInts = Field(default_factory=list)
     allowed_chats: CommaInts = Field(default_factory=list)
-    default_labels: CommaList = Field(
-        default_factory=lambda: ["deportes", "política", "economía", "tecnología", "cultura"]
-    )
+    default_labels: CommaList = Field(default_factory=lambda: list(texts.DEFAULT_LABELS))
 
     # Webhook mode
     webhook_url: str = ""

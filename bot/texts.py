@@ -2,36 +2,82 @@
 
 from __future__ import annotations
 
-# Commands as phones show them in the menu (setMyCommands): name -> short description.
-COMMAND_MENU: dict[str, str] = {
-    "ayuda": "Qué sé hacer y cómo pedírmelo",
-    "traducir": "Traducir entre español e inglés",
-    "resumir": "Resumir un texto",
-    "contexto": "Fijar el texto de lectura del chat",
-    "pregunta": "Preguntar sobre el texto de lectura",
-    "fin": "Salir del modo preguntas",
-    "olvidar": "Borrar todo lo guardado de este chat",
-    "clasificar": "Clasificar un texto con tus etiquetas",
-    "sentimiento": "Sentimiento de un texto",
-    "idioma": "Detectar el idioma",
-    "completar": "Completar la palabra que falta",
-    "poema": "Escribir un poema a partir de un comienzo",
-    "pos": "Categoría gramatical de cada palabra",
-    "estado": "Estado de los modelos (administradores)",
-}
+from dataclasses import dataclass
 
-# One example per command for /ayuda and for the usage messages.
-EXAMPLES: dict[str, str] = {
-    "traducir": "/traducir Hoy hace un día precioso",
-    "resumir": "/resumir (pega aquí un texto largo)",
-    "contexto": "/contexto El Quijote fue escrito por Miguel de Cervantes en 1605.",
-    "pregunta": "/pregunta ¿Quién escribió el Quijote?",
-    "clasificar": "/clasificar El Madrid ganó la final | deportes, política, economía",
-    "sentimiento": "/sentimiento Me encantó la película",
-    "idioma": "/idioma Bonjour tout le monde",
-    "completar": "/completar La capital de Francia es <mask>.",
-    "poema": "/poema La luna sobre el mar",
-    "pos": "/pos El gato duerme en el sofá",
+
+@dataclass(frozen=True)
+class CommandTexts:
+    """What the user reads about one command; `usage` and `example` are plain text."""
+
+    menu: str  # its line in the phones' menu and in /ayuda
+    usage: str = ""  # how it is written, in the usage message
+    example: str = ""  # shown in /ayuda and the usage message
+    button: str = ""  # label of its button under a plain message
+
+
+# One entry per command of handlers/commands.py, under its name.
+COMMAND_TEXTS: dict[str, CommandTexts] = {
+    "ayuda": CommandTexts(menu="Qué sé hacer y cómo pedírmelo"),
+    "traducir": CommandTexts(
+        menu="Traducir entre español e inglés",
+        usage="/traducir <texto>  (en: o es: delante para elegir el idioma de llegada)",
+        example="/traducir Hoy hace un día precioso",
+        button="🌍 Traducir",
+    ),
+    "resumir": CommandTexts(
+        menu="Resumir un texto",
+        usage="/resumir <texto>",
+        example="/resumir (pega aquí un texto largo)",
+        button="📝 Resumir",
+    ),
+    "contexto": CommandTexts(
+        menu="Fijar el texto de lectura del chat",
+        usage="/contexto <texto>, o responde con /contexto a un mensaje, o envía un .txt",
+        example="/contexto El Quijote fue escrito por Miguel de Cervantes en 1605.",
+        button="📖 Contexto",
+    ),
+    "pregunta": CommandTexts(
+        menu="Preguntar sobre el texto de lectura",
+        usage="/pregunta <pregunta>",
+        example="/pregunta ¿Quién escribió el Quijote?",
+    ),
+    "fin": CommandTexts(menu="Salir del modo preguntas"),
+    "olvidar": CommandTexts(menu="Borrar todo lo guardado de este chat"),
+    "clasificar": CommandTexts(
+        menu="Clasificar un texto con tus etiquetas",
+        usage="/clasificar <texto> | etiqueta, etiqueta, ...",
+        example="/clasificar El Madrid ganó la final | deportes, política, economía",
+        button="🏷️ Clasificar",
+    ),
+    "sentimiento": CommandTexts(
+        menu="Sentimiento de un texto",
+        usage="/sentimiento <texto>",
+        example="/sentimiento Me encantó la película",
+        button="😊 Sentimiento",
+    ),
+    "idioma": CommandTexts(
+        menu="Detectar el idioma",
+        usage="/idioma <texto>",
+        example="/idioma Bonjour tout le monde",
+        button="🔤 Idioma",
+    ),
+    "completar": CommandTexts(
+        menu="Completar la palabra que falta",
+        usage="/completar <texto con <mask> donde falta la palabra>",
+        example="/completar La capital de Francia es <mask>.",
+    ),
+    "poema": CommandTexts(
+        menu="Escribir un poema a partir de un comienzo",
+        usage="/poema <comienzo del poema>",
+        example="/poema La luna sobre el mar",
+    ),
+    "pos": CommandTexts(
+        menu="Categoría gramatical de cada palabra",
+        usage="/pos <texto>",
+        example="/pos El gato duerme en el sofá",
+        button="🔎 POS",
+    ),
+    "estado": CommandTexts(menu="Estado de los modelos (administradores)"),
 }
 
 WELCOME = (
@@ -50,6 +96,11 @@ ERROR_MODEL_UNAVAILABLE = (
     "Inténtalo más tarde; el resto de funciones siguen disponibles."
 )
 ERROR_BUSY = "⏳ Estoy ocupado, prueba en unos segundos."
+ERROR_RESTARTING = "🔄 Me estoy reiniciando. Vuelve a enviármelo en un minuto."
+ERROR_NO_MEMORY = (
+    "🧠 Ahora mismo no me queda memoria para el modelo de {task}: otros modelos están "
+    "trabajando. Inténtalo de nuevo en un minuto."
+)
 ERROR_TOO_LONG = (
     "✂️ El texto es demasiado largo: tiene {length} caracteres y el máximo es {limit}. "
     "Envíame un fragmento más corto."
@@ -75,20 +126,6 @@ UNKNOWN_COMMAND = "No conozco ese comando. Escribe /ayuda para ver lo que sé ha
 ONE_WORD = "1 palabra"
 WORDS = "{count} palabras"
 USAGE = "Uso: {usage}\nEjemplo: <code>{example}</code>"
-
-# How each command is written, for the usage messages (plain text: escaped when shown).
-USAGE_FORMS: dict[str, str] = {
-    "traducir": "/traducir <texto>  (en: o es: delante para elegir el idioma de llegada)",
-    "resumir": "/resumir <texto>",
-    "contexto": "/contexto <texto>, o responde con /contexto a un mensaje, o envía un .txt",
-    "pregunta": "/pregunta <pregunta>",
-    "clasificar": "/clasificar <texto> | etiqueta, etiqueta, ...",
-    "sentimiento": "/sentimiento <texto>",
-    "idioma": "/idioma <texto>",
-    "completar": "/completar <texto con <mask> donde falta la palabra>",
-    "poema": "/poema <comienzo del poema>",
-    "pos": "/pos <texto>",
-}
 
 # How each task is named in messages ("el modelo de {task}").
 TASK_NAMES: dict[str, str] = {
@@ -246,15 +283,6 @@ POS_NAMES: dict[str, str] = {
 # Plain messages: what to do with a text
 CHOOSE_ACTION = "¿Qué hago con este texto?"
 SEND_SOME_TEXT = "Envíame un texto y elige qué hago con él, o escribe /ayuda para ver los comandos."
-BUTTON_LABELS: dict[str, str] = {
-    "traducir": "🌍 Traducir",
-    "resumir": "📝 Resumir",
-    "sentimiento": "😊 Sentimiento",
-    "idioma": "🔤 Idioma",
-    "clasificar": "🏷️ Clasificar",
-    "pos": "🔎 POS",
-    "contexto": "📖 Contexto",
-}
 
 # /estado and the `status` command (plain text: escaped where shown as HTML)
 STATUS_TITLE = "<b>⚙️ Estado de los modelos</b>"
@@ -269,3 +297,22 @@ STATUS_MODEL_TRAFFIC = (
 )
 STATUS_MODEL_BATCHES = "   lotes: {batches} (media de {mean}) · espera p50 {p50} · p95 {p95}"
 STATUS_MODEL_FAILURES = "   ⚠️ fallos: {failures}; el último: {error}"
+
+# Language names for the ISO 639 codes the engine returns (/idioma, /traducir)
+LANGUAGE_NAMES: dict[str, str] = {
+    "af": "afrikáans", "ar": "árabe", "bg": "búlgaro", "bn": "bengalí", "ca": "catalán",
+    "cs": "checo", "cy": "galés", "da": "danés", "de": "alemán", "el": "griego",
+    "en": "inglés", "es": "español", "et": "estonio", "eu": "euskera", "fa": "persa",
+    "fi": "finés", "fr": "francés", "gl": "gallego", "gu": "guyaratí", "he": "hebreo",
+    "hi": "hindi", "hr": "croata", "hu": "húngaro", "id": "indonesio", "it": "italiano",
+    "ja": "japonés", "kn": "canarés", "ko": "coreano", "lt": "lituano", "lv": "letón",
+    "mk": "macedonio", "ml": "malayalam", "mr": "maratí", "ne": "nepalí", "nl": "neerlandés",
+    "no": "noruego", "pa": "panyabí", "pl": "polaco", "pt": "portugués", "ro": "rumano",
+    "ru": "ruso", "sk": "eslovaco", "sl": "esloveno", "so": "somalí", "sq": "albanés",
+    "sv": "sueco", "sw": "suajili", "ta": "tamil", "te": "telugu", "th": "tailandés",
+    "tl": "tagalo", "tr": "turco", "uk": "ucraniano", "ur": "urdu", "vi": "vietnamita",
+    "zh": "chino", "zh-cn": "chino", "zh-tw": "chino tradicional", "und": "desconocido",
+}  # fmt: skip
+
+# /clasificar without labels: the DEFAULT_LABELS setting's default
+DEFAULT_LABELS: tuple[str, ...] = ("deportes", "política", "economía", "tecnología", "cultura")

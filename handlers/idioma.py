@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.engine.results import Classification, LabelScore
+from bot.engine.results import Classification
 from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
@@ -27,9 +27,9 @@ async def handle(request: Request, services: Services) -> Reply:
     return language_reply(result)
 
 
-def language_label(item: LabelScore) -> str:
-    """A language's Spanish name, escaped (the code when the name is unknown)."""
-    return escape(item.name or item.label)
+def language_name(code: str) -> str:
+    """A language code's Spanish name, escaped (the code itself when we have no name)."""
+    return escape(texts.LANGUAGE_NAMES.get(code.lower(), code))
 
 
 def language_reply(result: Classification) -> Reply:
@@ -37,9 +37,10 @@ def language_reply(result: Classification) -> Reply:
     best = result.best
     if best.label == "und":
         return Reply.text(texts.LANGUAGE_UNKNOWN)
-    lines = [texts.LANGUAGE_TITLE.format(name=language_label(best), percent=percent(best.score))]
+    name = language_name(best.label)
+    lines = [texts.LANGUAGE_TITLE.format(name=name, percent=percent(best.score))]
     others = [
-        f"{language_label(item)} ({percent(item.score)})"
+        f"{language_name(item.label)} ({percent(item.score)})"
         for item in result.labels[1 : RUNNERS_UP + 1]
         if item.score >= MIN_RUNNER_UP_SCORE
     ]

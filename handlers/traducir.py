@@ -6,12 +6,12 @@ import dataclasses
 import re
 
 from bot import texts
-from bot.engine.languages import language_name
 from bot.engine.results import Classification, Translation
 from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
 from handlers.arguments import document_problem, target_text, usage
+from handlers.idioma import language_name
 
 # "/traducir en: ..." translates into English, "/traducir es: ..." into Spanish.
 FORCED_TARGET = re.compile(r"^\s*(en|es)\s*:\s*", re.IGNORECASE)
@@ -71,8 +71,7 @@ def cannot_translate(guesses: Classification) -> Reply:
     best = guesses.best
     if best.label == "und":
         return Reply.text(texts.TRANSLATE_UNKNOWN_LANGUAGE)
-    name = best.name or language_name(best.label)
-    return Reply.text(texts.TRANSLATE_UNSUPPORTED.format(language=escape(name)))
+    return Reply.text(texts.TRANSLATE_UNSUPPORTED.format(language=language_name(best.label)))
 
 
 async def translate(text: str, task: str, services: Services) -> Reply:
@@ -86,7 +85,7 @@ def translation_reply(result: Translation) -> Reply:
     if not result.text.strip():
         return Reply.text(texts.TRANSLATION_EMPTY)
     pair = texts.LANGUAGE_PAIR.format(
-        source=escape(language_name(result.source)), target=escape(language_name(result.target))
+        source=language_name(result.source), target=language_name(result.target)
     )
     lines = [pair, escape(result.text.strip())]
     if result.truncated:

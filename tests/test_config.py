@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from bot import texts
 from bot.config import Settings
 from bot.engine.registry import SPECS, model_id
 
@@ -34,6 +35,16 @@ def test_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.admin_users == [12, 34]
     assert settings.default_labels == ["arte", "ciencia"]
     assert settings.preload == ["qa", "pos"]
+
+
+def test_default_labels_are_the_spanish_words_of_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words live in texts.py; .env.example documents the same default."""
+    monkeypatch.delenv("DEFAULT_LABELS", raising=False)
+    first, second = (Settings(_env_file=None) for _ in range(2))  # type: ignore[call-arg]
+    first.default_labels.append("otra")  # each Settings owns its list
+    assert second.default_labels == list(texts.DEFAULT_LABELS)
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert f"DEFAULT_LABELS={','.join(texts.DEFAULT_LABELS)}\n" in example
 
 
 def test_model_override_by_task_key(monkeypatch: pytest.MonkeyPatch) -> None:

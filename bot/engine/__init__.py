@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.engine.backend import InferenceBackend
 from bot.engine.errors import (
     EngineBusy,
+    EngineClosed,
     EngineError,
     InferenceFailed,
     InputTooLong,
     InvalidInput,
     ModelTooLarge,
     ModelUnavailable,
+    NoMemoryForModel,
+    QueueFull,
     UnknownTask,
 )
 from bot.engine.registry import TASK_KEYS, create_task, get_spec, model_id, task_keys
@@ -41,6 +44,7 @@ __all__ = [
     "TASK_KEYS",
     "Engine",
     "EngineBusy",
+    "EngineClosed",
     "EngineError",
     "EngineStatus",
     "InferenceBackend",
@@ -50,6 +54,8 @@ __all__ = [
     "ModelStatus",
     "ModelTooLarge",
     "ModelUnavailable",
+    "NoMemoryForModel",
+    "QueueFull",
     "RunTimings",
     "UnknownTask",
     "last_timings",
@@ -58,6 +64,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# How long `close` lets requests in flight finish before answering them EngineClosed.
+CLOSE_WAIT_S = 30.0
 
 
 class _Context:
@@ -133,7 +142,7 @@ class Engine:
     async def run(self, task: str, inputs: list[Any], **params: Any) -> list[Any]:
         """Run a task on a list of inputs; one result per input, in order."""
         if self._closed:
-            raise EngineBusy(task, 0)
+            raise EngineClosed(task)
         get_spec(task)
         if not isinstance(inputs, list):
             raise InvalidInput("inputs must be a list")
@@ -142,14 +151,16 @@ class Engine:
             if length > self.settings.max_input_chars:
                 raise InputTooLong(length, self.settings.max_input_chars)
         slot = self._cache.slots[task]
-        slot.task.validate(inputs, params)
+        # Checked once, before any model is loaded; the task trusts them from here on.
+        steps = slot.task.parse_params(params)
+        slot.task.validate(inputs)
         if not inputs:
             return []
-        quick = await asyncio.to_thread(slot.task.answer_without_model, inputs, params)
+        quick = await asyncio.to_thread(slot.task.answer_without_model, inputs, steps)
         if quick is not None:
             return quick
         if self._pending[task] >= self.settings.queue_max:
-            raise EngineBusy(task, self._pending[task])
+            raise QueueFull(task, self._pending[task])
         timings = start_timings(task, slot.model_id)
         self._pending[task] += 1
         self._idle.clear()
@@ -158,7 +169,7 @@ class Engine:
             try:
                 ctx = _Context(slot, self._prep_executor(task), timings)
                 try:
-                    results = await slot.task.run(ctx, inputs, params)
+                    results = await slot.task.run(ctx, inputs, steps)
                 finally:
                     ctx.settle()
                 slot.requests += 1
@@ -227,13 +238,10 @@ class Engine:
         """Finish work in flight, then drop every model."""
         self._closed = True
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout=30)
+            await asyncio.wait_for(self._idle.wait(), timeout=CLOSE_WAIT_S)
         except TimeoutError:
-            log.warning("closing with requests still in flight")
-        for slot in self._cache.slots.values():
-            if slot.queue:
-                slot.queue.fail_all(EngineBusy(slot.key, 0))
-            self._cache.evict(slot)
+            log.warning("closing with requests still in flight: they get EngineClosed")
+        self._cache.close()
         await asyncio.to_thread(self._shutdown_threads)
 
     def _shutdown_threads(self) -> None:

@@ -52,9 +52,10 @@ class Answer:
 
 @dataclass(frozen=True)
 class LabelScore:
+    """A label as the model names it (a language code, POS/NEG/NEU) and its probability."""
+
     label: str
     score: float
-    name: str = ""  # a Spanish display name, where the label is a code (languages)
 
 
 @dataclass(frozen=True)

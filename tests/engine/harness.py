@@ -12,7 +12,7 @@ import torch
 
 from bot.engine.loading import load_model
 from bot.engine.registry import create_task
-from bot.engine.tasks.base import Feature, LoadedModel, Task
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task
 
 T = TypeVar("T")
 TaskT = TypeVar("TaskT", bound=Task)
@@ -56,11 +56,18 @@ async def run_direct(key: str, folder: str, inputs: list[Any], batch_size: int =
 
 async def run_loaded(loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64,
                      **params: Any) -> tuple[list[Any], DirectContext]:
-    """Validate and run inputs on an already loaded model; the context counts the forwards."""
+    """Check and run inputs on an already loaded model; the context counts the forwards."""
     task, lm = loaded
-    task.validate(inputs, params)
+    steps = check_request(task, inputs, params)
     ctx = DirectContext(task, lm, batch_size)
-    return await task.run(ctx, inputs, params), ctx
+    return await task.run(ctx, inputs, steps), ctx
+
+
+def check_request(task: Task, inputs: Any, params: dict[str, Any]) -> StepParams:
+    """What the engine checks before it loads a model: the parameters, then the inputs."""
+    steps = task.parse_params(params)
+    task.validate(inputs)
+    return steps
 
 
 class LoadedTasks:

@@ -11,7 +11,7 @@ from bot.engine.registry import create_task
 from bot.engine.results import FillMaskResult, MaskCandidate
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.fill_mask import MAX_MASKS, MAX_TOP_K, FillMaskTask
-from tests.engine.harness import LoadedTasks, run_direct, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_direct, run_loaded
 
 Loaded = tuple[FillMaskTask, LoadedModel]
 FILLER = "María come una manzana en la cocina. El profesor lee el periódico por la tarde. "
@@ -87,8 +87,8 @@ async def test_top_k(loaded: Loaded, top_k: int) -> None:
 async def test_long_text_keeps_a_window_around_the_mask(loaded: Loaded) -> None:
     task, lm = loaded
     text = LONG[: len(LONG) // 2] + " El ___ es rojo. " + LONG[len(LONG) // 2 :]
-    [feature], truncated = task.preprocess(lm, [text])
-    assert truncated == [True] and feature.length == lm.max_length
+    [feature] = task.preprocess(lm, [text], {})
+    assert feature.meta["cut"] and feature.length == lm.max_length
     [(_, position)] = feature.meta["masks"]
     assert abs(position - lm.max_length // 2) <= 2  # centred on the mask
     [result], _ = await run_loaded(loaded, [text])
@@ -99,8 +99,8 @@ async def test_long_text_keeps_a_window_around_the_mask(loaded: Loaded) -> None:
 async def test_masks_far_apart_each_get_a_window(loaded: Loaded) -> None:
     task, lm = loaded
     text = "<mask> " + LONG + " ___"
-    features, truncated = task.preprocess(lm, [text])
-    assert truncated == [True] and len(features) == 2
+    features = task.preprocess(lm, [text], {})
+    assert all(f.meta["cut"] for f in features) and len(features) == 2
     assert all(f.length <= lm.max_length for f in features)
     [result], _ = await run_loaded(loaded, [text], top_k=2)
     assert_well_formed(loaded, result, text, masks=2, top_k=2)
@@ -150,14 +150,14 @@ def _same_ranking(a: list[MaskCandidate], b: list[MaskCandidate]) -> bool:
 )
 def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) -> None:
     with pytest.raises(InvalidInput):
-        create_task("fill_mask").validate(inputs, params)
+        check_request(create_task("fill_mask"), inputs, params)
 
 
 def test_missing_mask_error_names_the_accepted_forms() -> None:
     with pytest.raises(InvalidInput, match=r"<mask>.*\[MASK\].*___"):
-        create_task("fill_mask").validate(["Sin hueco."], {})
+        create_task("fill_mask").validate(["Sin hueco."])
 
 
 def test_smoke_input_is_valid() -> None:
     task = create_task("fill_mask")
-    task.validate([task.smoke_input()], {})
+    task.validate([task.smoke_input()])

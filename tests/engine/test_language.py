@@ -1,4 +1,4 @@
-"""Language identification: Spanish names, batch-independent results, fast mode with no model."""
+"""Language identification: ISO codes, batch-independent results, fast mode with no model."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from bot.engine import Engine
 from bot.engine.errors import InvalidInput
-from bot.engine.languages import LANGUAGE_NAMES_ES
 from bot.engine.registry import create_task
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.language import LanguageTask
-from tests.engine.harness import LoadedTasks, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_loaded
 from tests.tiny_models import LANGUAGE_LABELS
 
 SPANISH = "Hola, ¿qué tal estás hoy? Mañana vamos a la playa con mis amigos."
@@ -24,7 +24,7 @@ def loaded(loaded_tasks: LoadedTasks) -> tuple[Task, LoadedModel]:
     return loaded_tasks.get("language", LanguageTask)
 
 
-async def test_every_code_is_ranked_with_its_spanish_name(
+async def test_every_code_is_ranked(
     loaded: tuple[Task, LoadedModel],
 ) -> None:
     results, _ = await run_loaded(loaded, [SPANISH, "😊 👍🏽", LONG_TEXT[:20_000]])
@@ -33,10 +33,7 @@ async def test_every_code_is_ranked_with_its_spanish_name(
         scores = [item.score for item in result.labels]
         assert all(0.0 <= s <= 1.0 for s in scores)
         assert scores == sorted(scores, reverse=True)
-        assert all(item.name == LANGUAGE_NAMES_ES[item.label] for item in result.labels)
         assert not result.truncated
-    names = {item.label: item.name for item in results[0].labels}
-    assert names["es"] == "español" and names["en"] == "inglés"
 
 
 async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> None:
@@ -48,10 +45,9 @@ async def test_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]) -> No
 
 def test_fast_mode_needs_no_model_at_all() -> None:
     task = create_task("language")  # nothing loaded: there is no model folder in this test
-    results = task.answer_without_model([SPANISH, ENGLISH], {"fast": True})
+    results = task.answer_without_model([SPANISH, ENGLISH], task.parse_params({"fast": True}))
     assert results is not None
     assert [r.best.label for r in results] == ["es", "en"]
-    assert [r.best.name for r in results] == ["español", "inglés"]
     for result in results:
         scores = [item.score for item in result.labels]
         assert all(0.0 <= s <= 1.0 for s in scores)
@@ -59,24 +55,26 @@ def test_fast_mode_needs_no_model_at_all() -> None:
 
 
 def test_fast_mode_without_letters_is_undetermined() -> None:
-    results = LanguageTask().answer_without_model(["😊😊", "12345"], {"fast": True})
+    task = LanguageTask()
+    results = task.answer_without_model(["😊😊", "12345"], task.parse_params({"fast": True}))
     assert results is not None
     for result in results:
         assert len(result.labels) == 1
-        assert (result.best.label, result.best.score, result.best.name) == (
-            "und", 0.0, "desconocido",
-        )  # fmt: skip
+        assert (result.best.label, result.best.score) == ("und", 0.0)
 
 
 def test_model_mode_gives_no_early_answer() -> None:
-    assert LanguageTask().answer_without_model([SPANISH], {}) is None
-    assert LanguageTask().answer_without_model([SPANISH], {"fast": False}) is None
+    task = LanguageTask()
+    assert task.answer_without_model([SPANISH], task.parse_params({})) is None
+    assert task.answer_without_model([SPANISH], task.parse_params({"fast": False})) is None
 
 
-async def test_fast_mode_through_run_skips_the_forward(loaded: tuple[Task, LoadedModel]) -> None:
-    results, ctx = await run_loaded(loaded, [SPANISH], fast=True)
-    assert results[0].best.label == "es"
-    assert ctx.forward_calls == []
+async def test_fast_mode_through_the_engine_loads_no_model(engine: Engine) -> None:
+    [result] = await engine.run("language", [SPANISH], fast=True)
+    assert result.best.label == "es"
+    assert engine.status().models["language"].loaded is False
+    [result] = await engine.run("language", [SPANISH])
+    assert engine.status().models["language"].loaded is True
 
 
 @pytest.mark.parametrize(
@@ -85,4 +83,4 @@ async def test_fast_mode_through_run_skips_the_forward(loaded: tuple[Task, Loade
 )
 def test_validate_rejects_malformed_input(inputs: Any, params: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
-        LanguageTask().validate(inputs, params)
+        check_request(LanguageTask(), inputs, params)

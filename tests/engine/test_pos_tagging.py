@@ -15,7 +15,7 @@ from bot.engine.tasks.pos_tagging import (
     split_words,
     word_pieces,
 )
-from tests.engine.harness import LoadedTasks, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_loaded
 from tests.tiny_models import UPOS_TAGS
 
 LONG_TEXT = (
@@ -62,7 +62,7 @@ async def test_every_word_is_tagged_exactly_once(loaded: tuple[Task, LoadedModel
 
 async def test_long_text_is_tagged_whole_in_windows(loaded: tuple[Task, LoadedModel]) -> None:
     _, lm = loaded
-    _, features = PosTaggingTask().preprocess(lm, [LONG_TEXT], {})
+    features = PosTaggingTask().preprocess(lm, [LONG_TEXT], {})
     assert len(features) > 1
     assert all(f.length <= lm.max_length for f in features)
     results, ctx = await run_loaded(loaded, [LONG_TEXT])
@@ -108,4 +108,4 @@ def test_windows_cover_all_words_and_prefer_sentence_ends() -> None:
 @pytest.mark.parametrize(("inputs", "params"), [("texto", {}), ([1], {}), (["hola"], {"k": 1})])
 def test_validate_rejects_malformed_input(inputs: Any, params: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
-        PosTaggingTask().validate(inputs, params)
+        check_request(PosTaggingTask(), inputs, params)

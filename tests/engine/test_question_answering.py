@@ -12,7 +12,7 @@ from bot.engine.registry import create_task
 from bot.engine.results import Answer, QAInput
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.question_answering import QuestionAnsweringTask
-from tests.engine.harness import load_task, run_direct
+from tests.engine.harness import check_request, load_task, run_direct
 from tests.tiny_models import build_controlled_qa
 
 WORD = "Lima"
@@ -61,7 +61,7 @@ async def test_planted_answer_span_and_sentence(folders: dict[str, str]) -> None
 async def test_answer_in_the_last_window(folders: dict[str, str]) -> None:
     context = FILLER * 12 + "Al final, Óscar se mudó a Lima con su familia."
     task, lm = load_qa(folders["narrow"])
-    windows = task.preprocess(lm, [QAInput("¿Adónde?", context)])
+    windows = task.preprocess(lm, [QAInput("¿Adónde?", context)], {})
     assert len(windows) > 3 and all(w.length <= lm.max_length for w in windows)
     [answer] = await run_direct("qa", folders["narrow"], [QAInput("¿Adónde?", context)])
     assert_is_planted(answer, context, "Al final, Óscar se mudó a Lima con su familia.")
@@ -70,7 +70,7 @@ async def test_answer_in_the_last_window(folders: dict[str, str]) -> None:
 async def test_answer_inside_the_overlap_of_two_windows(folders: dict[str, str]) -> None:
     task, lm = load_qa(folders["narrow"])
     question = QAInput("¿Dónde?", FILLER * 6)
-    first, second = task.preprocess(lm, [question])[:2]
+    first, second = task.preprocess(lm, [question], {})[:2]
     shared = [
         o
         for o, c in zip(first.meta["offsets"], first.meta["is_context"], strict=True)
@@ -82,7 +82,7 @@ async def test_answer_inside_the_overlap_of_two_windows(folders: dict[str, str])
     word_start = question.context.rindex(" ", 0, middle + 1) + 1
     word_end = question.context.index(" ", word_start)
     context = question.context[:word_start] + WORD + question.context[word_end:]
-    windows = task.preprocess(lm, [QAInput("¿Dónde?", context)])
+    windows = task.preprocess(lm, [QAInput("¿Dónde?", context)], {})
     holding = [
         w
         for w in windows
@@ -156,9 +156,9 @@ def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) 
     task = create_task("qa")
     assert isinstance(task, QuestionAnsweringTask)
     with pytest.raises(InvalidInput):
-        task.validate(inputs, params)
+        check_request(task, inputs, params)
 
 
 def test_smoke_input_is_valid() -> None:
     task = create_task("qa")
-    task.validate([task.smoke_input()], {})
+    task.validate([task.smoke_input()])

@@ -12,7 +12,7 @@ from bot.engine.errors import InvalidInput
 from bot.engine.results import Summary
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.summarization import MAX_ROUNDS, SummarizationTask
-from tests.engine.harness import LoadedTasks, run_direct, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_direct, run_loaded
 from tests.tiny_models import spanish_corpus
 
 
@@ -61,7 +61,7 @@ async def test_long_text_is_summarised_in_rounds(
     task, lm = loaded
     text = spanish_text(20_000)
     assert len(text) >= 20_000
-    features = task.preprocess(lm, [text], False)
+    features = task.preprocess(lm, [text], task.parse_params({}).preprocess)
     assert len(features) > 3 and all(f.length <= lm.max_length for f in features)
     assert all(not f.meta["cut"] for f in features)
     results, ctx = await run_loaded(loaded, [text])
@@ -89,8 +89,9 @@ async def test_empty_and_blank_texts_need_no_forward(
     assert ctx.forward_calls == []
     assert results == [Summary("", chunks=0, rounds=0, truncated=False)] * 2
     task, _ = loaded
-    assert task.answer_without_model(["", " "], {}) == results  # the engine skips the model
-    assert task.answer_without_model(["", "Hola."], {}) is None
+    steps = task.parse_params({})
+    assert task.answer_without_model(["", " "], steps) == results  # the engine skips the model
+    assert task.answer_without_model(["", "Hola."], steps) is None
 
 
 async def test_one_forward_per_batch(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
@@ -104,13 +105,14 @@ async def test_one_forward_per_batch(loaded: tuple[SummarizationTask, LoadedMode
 
 async def test_generation_length_is_bounded(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
     task, lm = loaded
-    features = task.preprocess(lm, ["María come una manzana.", spanish_text(400)], False)
-    params = {"max_new_tokens": 5, "min_new_tokens": 5, "num_beams": 1}
+    steps = task.parse_params({"max_new_tokens": 5, "min_new_tokens": 5})
+    texts = ["María come una manzana.", spanish_text(400)]
+    features = task.preprocess(lm, texts, steps.preprocess)
     with torch.inference_mode():
-        raws = task.forward(lm, features, params)
+        raws = task.forward(lm, features, steps.forward)
     assert [len(ids) for ids in raws] == [5, 5]
     with torch.inference_mode():
-        beams = task.forward(lm, features, {**params, "num_beams": 2})
+        beams = task.forward(lm, features, {**steps.forward, "num_beams": 2})
     assert [len(ids) for ids in beams] == [5, 5]
 
 
@@ -128,5 +130,5 @@ async def test_validation_rejects_bad_input(loaded: tuple[SummarizationTask, Loa
     ]
     for inputs, params in cases:
         with pytest.raises(InvalidInput):
-            task.validate(inputs, params)
-    task.validate(["hola"], {"max_new_tokens": 64, "min_new_tokens": 8, "num_beams": 4})
+            check_request(task, inputs, params)
+    check_request(task, ["hola"], {"max_new_tokens": 64, "min_new_tokens": 8, "num_beams": 4})

@@ -12,7 +12,7 @@ from bot.engine.results import Classification
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.sentences import split_sentences
 from bot.engine.tasks.text_classification import TextClassificationTask
-from tests.engine.harness import LoadedTasks, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_loaded
 from tests.tiny_models import SENTIMENT_LABELS
 
 LONG_TEXT = (
@@ -86,8 +86,9 @@ async def test_odd_text_and_emoji(loaded: tuple[Task, LoadedModel]) -> None:
 )
 def test_validate_rejects_malformed_input(inputs: Any, params: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
-        TextClassificationTask().validate(inputs, params)
+        check_request(TextClassificationTask(), inputs, params)
 
 
 def test_needs_no_model_hook_defaults_to_none(tmp_path: Path) -> None:
-    assert TextClassificationTask().answer_without_model(["hola"], {}) is None
+    task = TextClassificationTask()
+    assert task.answer_without_model(["hola"], task.parse_params({})) is None

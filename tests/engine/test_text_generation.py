@@ -10,8 +10,8 @@ import torch
 from bot.engine.errors import InvalidInput
 from bot.engine.results import GeneratedText
 from bot.engine.tasks.base import Feature, LoadedModel, Task
-from bot.engine.tasks.text_generation import TextGenerationTask, generation_settings
-from tests.engine.harness import LoadedTasks, run_loaded
+from bot.engine.tasks.text_generation import TextGenerationTask
+from tests.engine.harness import LoadedTasks, check_request, run_loaded
 
 PROMPTS = ["Verde que te quiero verde,", "El mar", "Érase una vez un árbol que hablaba 😊", ""]
 LONG_PROMPT = ("Caminante, no hay camino, se hace camino al andar. " * 400)[:20_000]
@@ -52,8 +52,9 @@ async def test_seeded_sampling_repeats_in_any_batch(loaded: tuple[Task, LoadedMo
 
 async def test_long_prompt_keeps_its_end_as_model_input(loaded: tuple[Task, LoadedModel]) -> None:
     _, lm = loaded
-    settings = generation_settings({"max_new_tokens": 30})
-    features, _ = TextGenerationTask().preprocess(lm, [LONG_PROMPT], settings)
+    task = TextGenerationTask()
+    steps = task.parse_params({"max_new_tokens": 30})
+    features = task.preprocess(lm, [LONG_PROMPT], steps.preprocess)
     assert features[0].length == lm.max_length - 30
     all_ids = lm.tokenizer(LONG_PROMPT, verbose=False)["input_ids"]
     assert features[0].input_ids == all_ids[-features[0].length :]
@@ -75,16 +76,17 @@ def test_generation_stops_at_end_of_text(
     eos = lm.tokenizer.eos_token_id
     fixed = torch.tensor([[eos, 5, 6, 7, eos, 8], [3, 4, 9, eos, eos, eos]])
     monkeypatch.setattr(lm.model, "generate", lambda **kwargs: fixed)
-    features = [Feature([eos, 5]), Feature([3, 4])]
-    params = {**generation_settings({"do_sample": False}), "eos_token_id": eos}
+    features = [Feature([eos, 5], meta={"eos": eos}), Feature([3, 4], meta={"eos": eos})]
+    params = task.parse_params({"do_sample": False}).forward
     assert task.forward(lm, features, params) == [[6, 7], [9]]
 
 
 def test_greedy_settings_ignore_sampling_knobs() -> None:
-    greedy = generation_settings({"do_sample": False, "seed": 3, "temperature": 0.5})
+    task = TextGenerationTask()
+    greedy = task.parse_params({"do_sample": False, "seed": 3, "temperature": 0.5}).forward
     assert greedy["seed"] is None and greedy["temperature"] is None
-    assert generation_settings({})["max_new_tokens"] == 60
-    assert generation_settings({})["do_sample"] is True
+    defaults = task.parse_params({}).forward
+    assert defaults["max_new_tokens"] == 60 and defaults["do_sample"] is True
 
 
 @pytest.mark.parametrize(
@@ -103,11 +105,11 @@ def test_greedy_settings_ignore_sampling_knobs() -> None:
 )
 def test_validate_rejects_bad_parameters(params: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
-        TextGenerationTask().validate(["Hola"], params)
+        check_request(TextGenerationTask(), ["Hola"], params)
 
 
 def test_validate_rejects_non_text_prompts() -> None:
     with pytest.raises(InvalidInput):
-        TextGenerationTask().validate("Hola", {})  # type: ignore[arg-type]
+        TextGenerationTask().validate("Hola")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        TextGenerationTask().validate([["Hola"]], {})
+        TextGenerationTask().validate([["Hola"]])

@@ -14,7 +14,7 @@ from bot.engine.registry import create_task
 from bot.engine.results import Translation
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.translation import MAX_PIECE_TOKENS, TranslationTask
-from tests.engine.harness import LoadedTasks, run_direct, run_loaded
+from tests.engine.harness import LoadedTasks, check_request, run_direct, run_loaded
 from tests.tiny_models import spanish_corpus
 
 BREAKS = re.compile(r"\n[ \t]*\n\s*")
@@ -90,7 +90,7 @@ async def test_long_text_is_translated_in_pieces(
 async def test_pieces_fit_the_window(es_en: tuple[TranslationTask, LoadedModel]) -> None:
     task, lm = es_en
     text = spanish_text(6000) + " " + ", ".join(["María come una manzana"] * 120)
-    features = task.preprocess(lm, [text], {})
+    features = task.preprocess(lm, [text], task.parse_params({}).preprocess)
     assert len(features) > 3
     # The budget counts sentences without special tokens; the piece adds its EOS.
     assert max(f.length for f in features) <= min(MAX_PIECE_TOKENS, lm.max_length * 3 // 4) + 1
@@ -113,8 +113,9 @@ async def test_empty_and_blank_texts_need_no_forward(
     assert ctx.forward_calls == []
     assert results == [Translation("", "es", "en", pieces=0, truncated=False)] * 3
     task, _ = es_en
-    assert task.answer_without_model(["", " "], {}) == results[:2]  # the engine skips the model
-    assert task.answer_without_model(["", "Hola."], {}) is None
+    steps = task.parse_params({})
+    assert task.answer_without_model(["", " "], steps) == results[:2]  # the engine skips the model
+    assert task.answer_without_model(["", "Hola."], steps) is None
 
 
 async def test_one_forward_per_batch(es_en: tuple[TranslationTask, LoadedModel]) -> None:
@@ -128,10 +129,11 @@ async def test_one_forward_per_batch(es_en: tuple[TranslationTask, LoadedModel])
 async def test_max_new_tokens_caps_each_piece(es_en: tuple[TranslationTask, LoadedModel]) -> None:
     task, lm = es_en
     inputs = [spanish_text(2000, paragraph_every=4), "Hola."]
-    features = task.preprocess(lm, inputs, {"max_new_tokens": 4})
+    steps = task.parse_params({"max_new_tokens": 4})
+    features = task.preprocess(lm, inputs, steps.preprocess)
     assert {f.meta["limit"] for f in features} == {4}
     with torch.inference_mode():
-        raws = task.forward(lm, features, {"num_beams": 1})
+        raws = task.forward(lm, features, steps.forward)
     assert len(raws) == len(features) and all(1 <= len(ids) <= 4 for ids in raws)
     results, _ = await run_loaded(es_en, inputs, max_new_tokens=4)
     # The random model never stops by itself, so the explicit cap is a real cut.
@@ -160,8 +162,8 @@ async def test_validation_rejects_bad_input(es_en: tuple[TranslationTask, Loaded
     ]
     for inputs, params in cases:
         with pytest.raises(InvalidInput):
-            task.validate(inputs, params)
-    task.validate(["hola"], {"num_beams": 4, "max_new_tokens": 64})
+            check_request(task, inputs, params)
+    check_request(task, ["hola"], {"num_beams": 4, "max_new_tokens": 64})
 
 
 def test_smoke_input_is_in_the_source_language() -> None:

@@ -13,7 +13,13 @@ from bot.engine.registry import create_task
 from bot.engine.results import Classification, LabelScore, ZeroShotInput
 from bot.engine.tasks.base import LoadedModel
 from bot.engine.tasks.zero_shot import MAX_LABELS, NliIds, ZeroShotTask, nli_ids
-from tests.engine.harness import DirectContext, LoadedTasks, run_direct, run_loaded
+from tests.engine.harness import (
+    DirectContext,
+    LoadedTasks,
+    check_request,
+    run_direct,
+    run_loaded,
+)
 
 TEXT = "El Real Madrid ganó el partido de ayer en el último minuto."
 LABELS = ("deportes", "cocina", "política", "música")
@@ -73,10 +79,9 @@ async def test_hypothesis_template_is_used(loaded: Loaded) -> None:
 
 async def test_long_text_is_cut_and_flagged(loaded: Loaded) -> None:
     task, lm = loaded
-    features, truncated = task.preprocess(
-        lm, [ZeroShotInput(LONG_TEXT, LABELS)], "Este ejemplo es {}."
-    )
-    assert truncated == [True]
+    steps = task.parse_params({})
+    features = task.preprocess(lm, [ZeroShotInput(LONG_TEXT, LABELS)], steps.preprocess)
+    assert all(f.meta["cut"] for f in features)
     assert len(features) == len(LABELS)
     assert all(f.length <= lm.max_length for f in features)
     [result], _ = await run_loaded(loaded, [ZeroShotInput(LONG_TEXT, LABELS)])
@@ -88,7 +93,7 @@ async def test_every_pair_of_every_request_goes_in_one_forward(loaded: Loaded) -
     task, lm = loaded
     ctx = DirectContext(task, lm, batch_size=64)
     inputs = [ZeroShotInput(TEXT, LABELS), ZeroShotInput("Hoy cocino paella.", ("a", "b"))]
-    results = await task.run(ctx, inputs, {})
+    results = await task.run(ctx, inputs, task.parse_params({}))
     assert ctx.forward_calls == [len(LABELS) + 2]
     assert [len(r.labels) for r in results] == [len(LABELS), 2]
 
@@ -138,13 +143,13 @@ def test_entailment_and_contradiction_are_found_by_name() -> None:
 )
 def test_validate_rejects_bad_input_without_a_model(inputs: list, params: dict) -> None:
     with pytest.raises(InvalidInput):
-        create_task("zero_shot").validate(inputs, params)
+        check_request(create_task("zero_shot"), inputs, params)
 
 
 def test_many_duplicate_labels_count_once() -> None:
-    create_task("zero_shot").validate([ZeroShotInput(TEXT, ("a",) * (MAX_LABELS + 5))], {})
+    create_task("zero_shot").validate([ZeroShotInput(TEXT, ("a",) * (MAX_LABELS + 5))])
 
 
 def test_smoke_input_is_valid() -> None:
     task = create_task("zero_shot")
-    task.validate([task.smoke_input()], {})
+    task.validate([task.smoke_input()])

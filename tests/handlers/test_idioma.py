@@ -1,8 +1,8 @@
-"""/idioma: the language's Spanish name from the model, how sure, and the runners-up."""
+"""/idioma: the Spanish name of the model's language code, how sure, and the runners-up."""
 
 from __future__ import annotations
 
-from bot.engine.languages import LANGUAGE_NAMES_ES
+from bot import texts
 from bot.engine.results import Classification, LabelScore
 from handlers.idioma import language_reply
 from tests.handlers.conftest import Chat, plain, requests_of
@@ -11,7 +11,7 @@ from tests.handlers.conftest import Chat, plain, requests_of
 async def test_the_language_is_named_in_spanish_by_the_model(chat: Chat) -> None:
     reply = await chat.command("idioma", "Bonjour tout le monde, comment ça va ?")
     first_line = plain(reply).splitlines()[0]
-    assert any(name in first_line for name in LANGUAGE_NAMES_ES.values())
+    assert any(name in first_line for name in texts.LANGUAGE_NAMES.values())
     assert "\u00a0%" in first_line
     assert requests_of(chat.services, "language") == 1  # the model, not langdetect
 
@@ -19,10 +19,10 @@ async def test_the_language_is_named_in_spanish_by_the_model(chat: Chat) -> None
 def test_runners_up_are_listed_after_the_best() -> None:
     result = Classification(
         [
-            LabelScore("fr", 0.80, "francés"),
-            LabelScore("it", 0.15, "italiano"),
-            LabelScore("es", 0.04, "español"),
-            LabelScore("pt", 0.005, "portugués"),
+            LabelScore("fr", 0.80),
+            LabelScore("it", 0.15),
+            LabelScore("es", 0.04),
+            LabelScore("pt", 0.005),
         ]
     )
     lines = plain(language_reply(result)).splitlines()
@@ -32,7 +32,7 @@ def test_runners_up_are_listed_after_the_best() -> None:
 
 
 def test_an_undetermined_language_is_said_plainly() -> None:
-    reply = language_reply(Classification([LabelScore("und", 0.0, "desconocido")]))
+    reply = language_reply(Classification([LabelScore("und", 0.0)]))
     assert "%" not in plain(reply)
 
 

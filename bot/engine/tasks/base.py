@@ -3,8 +3,9 @@
 A task turns a list of inputs into a list of results in three steps, like transformers'
 ``Pipeline``: ``preprocess`` (tokenise, split long texts into features), ``forward`` (one torch
 call for a batch of features, possibly from many requests), ``postprocess`` (decode, pick spans,
-join pieces).  Tokenisers are only touched inside ``ctx.prepare`` and models only inside
-``forward``, which keeps both off the event loop and each on a single thread.
+join pieces).  ``parse_params`` checks the caller's parameters once and splits them by step.
+Tokenisers are only touched inside ``ctx.prepare`` and models only inside ``forward``, which
+keeps both off the event loop and each on a single thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import torch
+
+from bot.engine.tasks.checks import check_param_names, check_texts
 
 T = TypeVar("T")
 
@@ -46,6 +49,16 @@ class LoadedModel:
     max_length: int
 
 
+@dataclass(frozen=True)
+class StepParams:
+    """A request's parameters, checked once and split by the step that reads them."""
+
+    preprocess: Mapping[str, Any] = field(default_factory=dict)
+    forward: Mapping[str, Hashable] = field(default_factory=dict)
+    """Only features with equal forward parameters share a batch."""
+    postprocess: Mapping[str, Any] = field(default_factory=dict)
+
+
 class TaskContext(Protocol):
     """What a task may use while it runs; provided by the engine."""
 
@@ -61,9 +74,11 @@ class TaskContext(Protocol):
 
 
 class Task(ABC):
-    """One NLP task: how to load its model and how to run a batch of it."""
+    """One NLP task: how to load its model and the three steps that run it."""
 
     model_class: ClassVar[Any]
+    params: ClassVar[frozenset[str]] = frozenset()
+    """The parameter names ``parse_params`` accepts; any other is a mistake."""
 
     def load_tokenizer(self, path: str, **kwargs: Any) -> Any:
         """Most tasks load the tokenizer the model folder names."""
@@ -83,22 +98,52 @@ class Task(ABC):
         usable = [int(x) for x in limits if x]
         return min(usable) if usable else 512
 
+    def validate(self, inputs: list[Any]) -> None:
+        """Reject malformed inputs before a model is loaded; most tasks read non-empty texts."""
+        check_texts(inputs)
+
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """Check the caller's parameters and split them by step; raises InvalidInput."""
+        check_param_names(params, self.params)
+        return StepParams()
+
+    def answer_without_model(self, inputs: list[Any], steps: StepParams) -> list[Any] | None:
+        """Results that need no model (e.g. a fast heuristic), or None to run the model."""
+        return None
+
+    async def run(self, ctx: TaskContext, inputs: list[Any], steps: StepParams) -> list[Any]:
+        """Preprocess, one batched forward for every feature, postprocess: one result per input."""
+        features = await ctx.prepare(self.preprocess, ctx.lm, inputs, steps.preprocess)
+        raws = await ctx.forward(features, steps.forward) if features else []
+        return await ctx.prepare(
+            self.postprocess, ctx.lm, inputs, features, raws, steps.postprocess
+        )
+
     @abstractmethod
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Turn inputs into results (one per input), awaiting ``ctx.forward`` for model work."""
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[Any], params: Mapping[str, Any]
+    ) -> list[Feature]:
+        """Tokenise inputs into features; each feature's ``meta`` says where it goes back."""
 
     @abstractmethod
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
-        """One torch call for a batch; returns one raw output per feature, on the CPU."""
+        """One torch call for a batch; returns one raw output per feature, on the CPU.
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:  # noqa: B027
-        """Reject malformed inputs before a model is loaded; raises InvalidInput."""
+        The device worker already runs it under ``torch.inference_mode``.
+        """
 
-    def answer_without_model(self, inputs: list[Any], params: dict[str, Any]) -> list[Any] | None:
-        """Results that need no model (e.g. a fast heuristic), or None to run the model."""
-        return None
+    @abstractmethod
+    def postprocess(
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any],
+        params: Mapping[str, Any],
+    ) -> list[Any]:
+        """Turn each feature's raw output back into one result per input, in order."""
 
     def smoke_input(self) -> Any:
         """A tiny input used by ``prefetch --check`` to prove the model runs."""

@@ -16,7 +16,7 @@ from transformers import AutoModelForMaskedLM
 
 from bot.engine.errors import InvalidInput
 from bot.engine.results import FillMaskResult, MaskCandidate
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import check_param_names, check_texts, int_param
 
 DEFAULT_TOP_K = 5
@@ -33,11 +33,10 @@ class FillMaskTask(Task):
     """Text with blanks -> FillMaskResult with top_k candidates per blank."""
 
     model_class: ClassVar[Any] = AutoModelForMaskedLM
-    params: ClassVar[set[str]] = {"top_k"}
+    params: ClassVar[frozenset[str]] = frozenset({"top_k"})
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Each text must hold 1..MAX_MASKS blanks; top_k must be in 1..MAX_TOP_K."""
-        self._top_k(params)
+    def validate(self, inputs: list[Any]) -> None:
+        """Each text must hold 1..MAX_MASKS blanks."""
         check_texts(inputs, allow_empty=True)  # a blank text is refused below: it has no mask
         for text in inputs:
             count = len(MASK_PATTERN.findall(text))
@@ -46,29 +45,25 @@ class FillMaskTask(Task):
             if count > MAX_MASKS:
                 raise InvalidInput(f"at most {MAX_MASKS} masks per text, got {count}")
 
-    def _top_k(self, params: Mapping[str, Any]) -> int:
-        """How many candidates to return per mask."""
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """top_k in 1..MAX_TOP_K; the forward fetches a margin more, postprocess keeps top_k."""
         check_param_names(params, self.params)
-        return int_param(params, "top_k", DEFAULT_TOP_K, 1, MAX_TOP_K)
+        top_k = int_param(params, "top_k", DEFAULT_TOP_K, 1, MAX_TOP_K)
+        return StepParams(
+            forward={"candidates": top_k + CANDIDATE_MARGIN}, postprocess={"top_k": top_k}
+        )
 
     def smoke_input(self) -> str:
         """One blank in a plain sentence."""
         return "Madrid es la <mask> de España."
 
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Window each text around its masks, predict all masks, rank candidates."""
-        self.validate(inputs, params)
-        top_k = self._top_k(params)
-        features, truncated = await ctx.prepare(self.preprocess, ctx.lm, inputs)
-        raws = await ctx.forward(features, {"candidates": top_k + CANDIDATE_MARGIN})
-        return await ctx.prepare(self.postprocess, ctx.lm, inputs, features, raws, truncated, top_k)
-
-    def preprocess(self, lm: LoadedModel, inputs: list[str]) -> tuple[list[Feature], list[bool]]:
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
+    ) -> list[Feature]:
         """One feature per text (or per far-apart group of masks), at most lm.max_length long."""
         tokenizer = lm.tokenizer
         mask_id = tokenizer.mask_token_id
         features: list[Feature] = []
-        truncated: list[bool] = []
         for index, text in enumerate(inputs):
             normalized = MASK_PATTERN.sub(lambda _: tokenizer.mask_token, text)
             content = list(tokenizer(normalized, add_special_tokens=False)["input_ids"])
@@ -77,26 +72,23 @@ class FillMaskTask(Task):
             if len(positions) != len(MASK_PATTERN.findall(text)):
                 raise InvalidInput("the tokenizer merged a mask with its neighbours")
             room = max(lm.max_length - len(prefix) - len(suffix), 1)
-            cut = False
             for group in _groups(positions, room):
                 first, last = positions[group[0]], positions[group[-1]]
                 begin = (first + last) // 2 - room // 2
                 begin = max(0, min(begin, len(content) - room))
                 end = min(len(content), begin + room)
-                cut = cut or begin > 0 or end < len(content)
                 features.append(
                     Feature(
                         input_ids=prefix + content[begin:end] + suffix,
                         meta={
                             "request": index,
                             "masks": [(k, len(prefix) + positions[k] - begin) for k in group],
+                            "cut": begin > 0 or end < len(content),
                         },
                     )
                 )
-            truncated.append(cut)
-        return features, truncated
+        return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -120,18 +112,20 @@ class FillMaskTask(Task):
     def postprocess(
         self,
         lm: LoadedModel,
-        inputs: list[str],
+        inputs: list[Any],
         features: list[Feature],
         raws: list[Any],
-        truncated: list[bool],
-        top_k: int,
+        params: Mapping[str, Any],
     ) -> list[FillMaskResult]:
         """Decode candidates, drop special and blank ones, fill each blank into the text."""
+        top_k = params["top_k"]
         tokenizer = lm.tokenizer
         skip = set(tokenizer.all_special_ids)
         per_mask: list[dict[int, list[MaskCandidate]]] = [{} for _ in inputs]
+        truncated = [False] * len(inputs)
         for feature, (values, ids) in zip(features, raws, strict=True):
             text = inputs[feature.meta["request"]]
+            truncated[feature.meta["request"]] |= feature.meta["cut"]
             spans = list(MASK_PATTERN.finditer(text))
             for row, (k, _) in enumerate(feature.meta["masks"]):
                 candidates: list[MaskCandidate] = []

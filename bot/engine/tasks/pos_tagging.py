@@ -17,8 +17,8 @@ import torch
 from transformers import AutoModelForTokenClassification
 
 from bot.engine.results import PosResult, TaggedWord
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
-from bot.engine.tasks.checks import check_param_names, check_texts
+from bot.engine.tasks.base import Feature, LoadedModel, Task, pad_batch
+from bot.engine.tasks.checks import check_texts
 from bot.engine.tasks.text_classification import SCORE_DIGITS, label_names, special_frame
 
 # Marks that belong to the character before them: accents, keycaps, variation selectors,
@@ -90,31 +90,20 @@ class PosTaggingTask(Task):
 
     model_class = AutoModelForTokenClassification
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Texts must be strings (an empty one simply has no words); no parameters."""
+    def validate(self, inputs: list[Any]) -> None:
+        """Texts must be strings; an empty one simply has no words."""
         check_texts(inputs, allow_empty=True)
-        check_param_names(params, set())
-
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Tag every window of every text in one forward, then give each word its tag."""
-        labels = label_names(ctx.lm)
-        prepared = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
-        words, features = prepared
-        raws = await ctx.forward(features, {}) if features else []
-        return await ctx.prepare(self.postprocess, words, features, raws, labels)
 
     def preprocess(
-        self, lm: LoadedModel, inputs: list[str], params: dict[str, Any]
-    ) -> tuple[list[list[tuple[str, int, int]]], list[Feature]]:
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
+    ) -> list[Feature]:
         """Split texts into words, and words into windows of token ids that fit the model."""
         tokenizer = lm.tokenizer
         prefix, suffix = special_frame(tokenizer)
         budget = max(1, lm.max_length - len(prefix) - len(suffix))
-        all_words: list[list[tuple[str, int, int]]] = []
         features: list[Feature] = []
         for index, text in enumerate(inputs):
             words = split_words(text)
-            all_words.append(words)
             texts = [w for w, _, _ in words]
             pieces = word_pieces(tokenizer, texts)
             for window in pack_words(texts, pieces, budget):
@@ -124,11 +113,10 @@ class PosTaggingTask(Task):
                     firsts.append(len(ids))
                     ids.extend(pieces[i][:budget])  # only a word's first token is read
                 ids.extend(suffix)
-                meta = {"request": index, "words": list(window), "firsts": firsts}
+                meta = {"request": index, "words": [words[i] for i in window], "firsts": firsts}
                 features.append(Feature(input_ids=ids, meta=meta))
-        return all_words, features
+        return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -144,20 +132,23 @@ class PosTaggingTask(Task):
 
     def postprocess(
         self,
-        words: list[list[tuple[str, int, int]]],
+        lm: LoadedModel,
+        inputs: list[Any],
         features: list[Feature],
         raws: list[Any],
-        labels: list[str],
+        params: Mapping[str, Any],
     ) -> list[PosResult]:
-        """Place each window's tags back on its text's words."""
-        tagged: list[list[TaggedWord | None]] = [[None] * len(w) for w in words]
+        """Each window's tags on its words; windows come in text order, so words do too."""
+        labels = label_names(lm)
+        tagged: list[list[TaggedWord]] = [[] for _ in inputs]
         for feature, (ids, scores) in zip(features, raws, strict=True):
-            request = feature.meta["request"]
-            for i, label_id, score in zip(feature.meta["words"], ids, scores, strict=True):
-                word, start, end = words[request][i]
+            words = feature.meta["words"]
+            for (word, start, end), label_id, score in zip(words, ids, scores, strict=True):
                 value = min(1.0, max(0.0, round(float(score), SCORE_DIGITS)))
-                tagged[request][i] = TaggedWord(word, labels[int(label_id)], value, start, end)
-        return [PosResult(words=[w for w in row if w is not None]) for row in tagged]
+                tagged[feature.meta["request"]].append(
+                    TaggedWord(word, labels[int(label_id)], value, start, end)
+                )
+        return [PosResult(words=words) for words in tagged]
 
     def smoke_input(self) -> Any:
         """A short sentence with several word classes."""

@@ -12,11 +12,10 @@ from collections.abc import Hashable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 from transformers import AutoModelForQuestionAnswering
 
 from bot.engine.results import Answer, QAInput
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import check_filled, check_items, check_param_names, int_param
 from bot.engine.tasks.sentences import sentence_containing
 
@@ -31,35 +30,29 @@ class QuestionAnsweringTask(Task):
     """Question + context -> Answer(text, score, start, end, sentence)."""
 
     model_class: ClassVar[Any] = AutoModelForQuestionAnswering
-    params: ClassVar[set[str]] = {"max_answer_tokens"}
+    params: ClassVar[frozenset[str]] = frozenset({"max_answer_tokens"})
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
+    def validate(self, inputs: list[Any]) -> None:
         """Questions and contexts must be non-empty text."""
-        self._max_answer_tokens(params)
         for item in check_items(inputs, QAInput):
             check_filled(item.question, "question")
             check_filled(item.context, "context")
 
-    def _max_answer_tokens(self, params: Mapping[str, Any]) -> int:
-        """The longest answer, in tokens, that a span may have."""
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """The longest answer, in tokens, that a span may have: only postprocess reads it."""
         check_param_names(params, self.params)
-        return int_param(
+        max_answer = int_param(
             params, "max_answer_tokens", DEFAULT_MAX_ANSWER_TOKENS, 1, MAX_ANSWER_TOKENS
         )
+        return StepParams(postprocess={"max_answer_tokens": max_answer})
 
     def smoke_input(self) -> QAInput:
         """A question whose answer is plainly in the context."""
         return QAInput("¿Dónde vive Ana?", "Ana vive en Madrid. Trabaja en una biblioteca.")
 
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Window every context, score all windows in one forward, keep each request's best."""
-        self.validate(inputs, params)
-        max_answer = self._max_answer_tokens(params)
-        features = await ctx.prepare(self.preprocess, ctx.lm, inputs)
-        raws = await ctx.forward(features, {})
-        return await ctx.prepare(self.postprocess, inputs, features, raws, max_answer)
-
-    def preprocess(self, lm: LoadedModel, inputs: list[QAInput]) -> list[Feature]:
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[QAInput], params: Mapping[str, Any]
+    ) -> list[Feature]:
         """One feature per window of question + context slice, overlapping by a stride."""
         tokenizer = lm.tokenizer
         features: list[Feature] = []
@@ -96,7 +89,6 @@ class QuestionAnsweringTask(Task):
                 )
         return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -112,12 +104,14 @@ class QuestionAnsweringTask(Task):
 
     def postprocess(
         self,
+        lm: LoadedModel,
         inputs: list[QAInput],
         features: list[Feature],
         raws: list[Any],
-        max_answer: int,
+        params: Mapping[str, Any],
     ) -> list[Answer]:
         """The best-scoring non-blank span over all windows of each request."""
+        max_answer = params["max_answer_tokens"]
         candidates: list[list[tuple[float, int, int]]] = [[] for _ in inputs]
         question_cut = [False] * len(inputs)
         for feature, (start_logits, end_logits) in zip(features, raws, strict=True):

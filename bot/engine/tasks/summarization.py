@@ -12,11 +12,10 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch
 from transformers import AutoModelForSeq2SeqLM
 
 from bot.engine.results import Summary
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, TaskContext, pad_batch
 from bot.engine.tasks.checks import check_param_names, check_texts, int_param
 from bot.engine.tasks.sentences import pack_sentences, split_sentences, token_counter
 from bot.engine.tasks.translation import MAX_BEAMS, eos_token_ids, generated_ids
@@ -43,38 +42,39 @@ class SummarizationTask(Task):
     """Summarise Spanish texts of any length up to MAX_INPUT_CHARS."""
 
     model_class: ClassVar[Any] = AutoModelForSeq2SeqLM
-    params: ClassVar[set[str]] = {"max_new_tokens", "min_new_tokens", "num_beams"}
+    params: ClassVar[frozenset[str]] = frozenset({"max_new_tokens", "min_new_tokens", "num_beams"})
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Strings only; lengths and beams in range."""
+    def validate(self, inputs: list[Any]) -> None:
+        """Strings only; a blank one has an empty summary."""
         check_texts(inputs, allow_empty=True)
-        self._fwd_params(params)
+
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """The generation settings are all the forward's: they are what batches must agree on."""
+        check_param_names(params, self.params)
+        max_new = int_param(
+            params, "max_new_tokens", DEFAULT_MAX_NEW_TOKENS, 1, MAX_NEW_TOKENS_LIMIT
+        )
+        return StepParams(
+            preprocess={"last_round": False},
+            forward={
+                "max_new_tokens": max_new,
+                "min_new_tokens": int_param(params, "min_new_tokens", 0, 0, max_new),
+                "num_beams": int_param(params, "num_beams", 1, 1, MAX_BEAMS),
+            },
+        )
 
     def smoke_input(self) -> Any:
         """Two short sentences, enough to produce a summary."""
         return "El tren sale a las ocho. María compra pan en el mercado antes de salir."
 
-    def _fwd_params(self, params: Mapping[str, Any]) -> dict[str, Hashable]:
-        """The generation settings, checked; they are also what batches must agree on."""
-        check_param_names(params, self.params)
-        max_new = int_param(
-            params, "max_new_tokens", DEFAULT_MAX_NEW_TOKENS, 1, MAX_NEW_TOKENS_LIMIT
-        )
-        return {
-            "max_new_tokens": max_new,
-            "min_new_tokens": int_param(params, "min_new_tokens", 0, 0, max_new),
-            "num_beams": int_param(params, "num_beams", 1, 1, MAX_BEAMS),
-        }
-
-    def answer_without_model(self, inputs: list[Any], params: dict[str, Any]) -> list[Any] | None:
+    def answer_without_model(self, inputs: list[Any], steps: StepParams) -> list[Any] | None:
         """Blank texts have an empty summary: no reason to load a model for them."""
         if any(text.strip() for text in inputs):
             return None
         return [Summary("", chunks=0, rounds=0) for _ in inputs]
 
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """One forward per round for the chunks of every text still being summarised."""
-        fwd_params = self._fwd_params(params)
+    async def run(self, ctx: TaskContext, inputs: list[Any], steps: StepParams) -> list[Any]:
+        """The three steps once per round, for the chunks of every text still being summarised."""
         progress = [_Progress(text.strip()) for text in inputs]
         for item in progress:
             item.done = not item.text
@@ -82,10 +82,13 @@ class SummarizationTask(Task):
             pending = [item for item in progress if not item.done]
             if not pending:
                 break
-            last = round_number == MAX_ROUNDS
-            features = await ctx.prepare(self.preprocess, ctx.lm, [p.text for p in pending], last)
-            raws = await ctx.forward(features, fwd_params)
-            outputs = await ctx.prepare(self.postprocess, ctx.lm, len(pending), features, raws)
+            texts = [p.text for p in pending]
+            pre = {**steps.preprocess, "last_round": round_number == MAX_ROUNDS}
+            features = await ctx.prepare(self.preprocess, ctx.lm, texts, pre)
+            raws = await ctx.forward(features, steps.forward)
+            outputs = await ctx.prepare(
+                self.postprocess, ctx.lm, texts, features, raws, steps.postprocess
+            )
             for item, (summaries, cut) in zip(pending, outputs, strict=True):
                 item.rounds = round_number
                 item.chunks = item.chunks or len(summaries)
@@ -94,14 +97,16 @@ class SummarizationTask(Task):
                 item.done = len(summaries) == 1 or not item.text
         return [Summary(p.text, p.chunks, p.rounds, p.truncated) for p in progress]
 
-    def preprocess(self, lm: LoadedModel, texts: list[str], last_round: bool) -> list[Feature]:
+    def preprocess(
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
+    ) -> list[Feature]:
         """One feature per window-sized chunk; in the last round, one cut feature per text."""
         features: list[Feature] = []
         window = lm.max_length
         count = token_counter(lm.tokenizer)
-        for index, text in enumerate(texts):
+        for index, text in enumerate(inputs):
             ids = lm.tokenizer(text, verbose=False)["input_ids"]
-            if len(ids) <= window or last_round:
+            if len(ids) <= window or params["last_round"]:
                 cut = len(ids) > window
                 if cut:
                     ids = [*ids[: window - 1], ids[-1]]
@@ -116,7 +121,6 @@ class SummarizationTask(Task):
                 features.append(Feature(chunk_ids, meta={"text": index, "cut": cut}))
         return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -133,10 +137,15 @@ class SummarizationTask(Task):
         return [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
 
     def postprocess(
-        self, lm: LoadedModel, n_texts: int, features: list[Feature], raws: list[Any]
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any],
+        params: Mapping[str, Any],
     ) -> list[tuple[list[str], bool]]:
-        """Per text: its chunk summaries in order, and whether anything was cut."""
-        grouped: list[tuple[list[str], bool]] = [([], False) for _ in range(n_texts)]
+        """Per text of this round: its chunk summaries in order, and whether anything was cut."""
+        grouped: list[tuple[list[str], bool]] = [([], False) for _ in inputs]
         for feature, ids in zip(features, raws, strict=True):
             summaries, cut = grouped[feature.meta["text"]]
             summaries.append(lm.tokenizer.decode(ids, skip_special_tokens=True).strip())

@@ -16,8 +16,7 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from bot.engine.results import Classification, LabelScore
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
-from bot.engine.tasks.checks import check_param_names, check_texts
+from bot.engine.tasks.base import Feature, LoadedModel, Task, pad_batch
 from bot.engine.tasks.sentences import pack_token_windows, split_sentences
 
 SCORE_DIGITS = 6
@@ -35,31 +34,25 @@ def special_frame(tokenizer: Any) -> tuple[list[int], list[int]]:
 
 
 def label_names(lm: LoadedModel) -> list[str]:
-    """The model's label names in id order, read once per run (postprocess may outlive it)."""
+    """The model's label names in id order (the request holds the model until it is done)."""
     id2label = lm.model.config.id2label
     return [str(id2label[i]) for i in range(len(id2label))]
+
+
+def rank_labels(probs: np.ndarray, labels: list[str]) -> list[LabelScore]:
+    """All labels, best first; ties keep the model's label order so results are stable."""
+    scores = [round(float(p), SCORE_DIGITS) for p in probs]
+    order = sorted(range(len(labels)), key=lambda i: (-scores[i], i))
+    return [LabelScore(labels[i], min(1.0, max(0.0, scores[i]))) for i in order]
 
 
 class TextClassificationTask(Task):
     """One label distribution per text, from a sequence-classification head."""
 
     model_class = AutoModelForSequenceClassification
-    params: frozenset[str] = frozenset()
-
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Texts must be non-empty strings; this task takes no parameters."""
-        check_texts(inputs)
-        check_param_names(params, self.params)
-
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Classify every window of every text in one forward, then average per text."""
-        labels = label_names(ctx.lm)
-        features = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
-        raws = await ctx.forward(features, {})
-        return await ctx.prepare(self.postprocess, len(inputs), features, raws, labels)
 
     def preprocess(
-        self, lm: LoadedModel, inputs: list[str], params: dict[str, Any]
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
     ) -> list[Feature]:
         """Tokenise each text into windows that fit the model, remembering their weights."""
         tokenizer = lm.tokenizer
@@ -79,7 +72,6 @@ class TextClassificationTask(Task):
                 features.append(Feature(input_ids=prefix + window + suffix, meta=meta))
         return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -90,9 +82,15 @@ class TextClassificationTask(Task):
         return list(probs)
 
     def postprocess(
-        self, count: int, features: list[Feature], raws: list[Any], labels: list[str]
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any],
+        params: Mapping[str, Any],
     ) -> list[Classification]:
         """Average each text's window probabilities by window length and rank the labels."""
+        count, labels = len(inputs), label_names(lm)
         totals = np.zeros((count, len(labels)), dtype=np.float64)
         weights = np.zeros(count, dtype=np.float64)
         for feature, probs in zip(features, raws, strict=True):
@@ -102,14 +100,8 @@ class TextClassificationTask(Task):
         results = []
         for index in range(count):
             mean = totals[index] / max(weights[index], 1.0)
-            results.append(Classification(labels=self.rank(mean, labels)))
+            results.append(Classification(labels=rank_labels(mean, labels)))
         return results
-
-    def rank(self, probs: np.ndarray, labels: list[str]) -> list[LabelScore]:
-        """All labels, best first; ties keep the model's label order so results are stable."""
-        scores = [round(float(p), SCORE_DIGITS) for p in probs]
-        order = sorted(range(len(labels)), key=lambda i: (-scores[i], i))
-        return [LabelScore(labels[i], min(1.0, max(0.0, scores[i]))) for i in order]
 
     def smoke_input(self) -> Any:
         """A short opinionated sentence."""

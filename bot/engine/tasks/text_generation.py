@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from bot.engine.results import GeneratedText
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import (
     MAX_SEED,
     MIN_SEED,
@@ -39,60 +39,59 @@ DEFAULTS: dict[str, Any] = {
 MAX_NEW_TOKENS = 200
 
 
-def generation_settings(params: dict[str, Any]) -> dict[str, Hashable]:
-    """Validated settings with defaults; sampling-only ones are None when decoding greedily."""
-    check_param_names(params, set(DEFAULTS))
-    max_new = int_param(params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS)
-    do_sample = bool_param(params, "do_sample", DEFAULTS["do_sample"])
-    seed = optional_int_param(params, "seed", MIN_SEED, MAX_SEED)
-    temperature = float_param(params, "temperature", DEFAULTS["temperature"], above=0, at_most=10)
-    top_p = float_param(params, "top_p", DEFAULTS["top_p"], above=0, at_most=1)
-    penalty = float_param(
-        params, "repetition_penalty", DEFAULTS["repetition_penalty"], above=0, at_most=10
-    )
-    return {
-        "max_new_tokens": max_new,
-        "do_sample": do_sample,
-        "temperature": temperature if do_sample else None,
-        "top_p": top_p if do_sample else None,
-        "seed": seed if do_sample else None,
-        "repetition_penalty": penalty,
-    }
-
-
 class TextGenerationTask(Task):
     """The prompt followed by what the model writes next."""
 
     model_class = AutoModelForCausalLM
+    params = frozenset(DEFAULTS)
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Prompts must be strings (an empty one starts from scratch); parameters in range."""
+    def validate(self, inputs: list[Any]) -> None:
+        """Prompts must be strings; an empty one starts from scratch."""
         check_texts(inputs, allow_empty=True)
-        generation_settings(params)
 
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Tokenise the prompts, generate for all of them at once, decode the new tokens."""
-        settings = generation_settings(params)
-        features, eos_id = await ctx.prepare(self.preprocess, ctx.lm, inputs, settings)
-        raws = await ctx.forward(features, {**settings, "eos_token_id": eos_id})
-        return await ctx.prepare(self.postprocess, ctx.lm, inputs, features, raws)
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """Settings with defaults, all the forward's; sampling-only ones are None when greedy."""
+        check_param_names(params, self.params)
+        max_new = int_param(
+            params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS
+        )
+        do_sample = bool_param(params, "do_sample", DEFAULTS["do_sample"])
+        seed = optional_int_param(params, "seed", MIN_SEED, MAX_SEED)
+        temperature = float_param(
+            params, "temperature", DEFAULTS["temperature"], above=0, at_most=10
+        )
+        top_p = float_param(params, "top_p", DEFAULTS["top_p"], above=0, at_most=1)
+        penalty = float_param(
+            params, "repetition_penalty", DEFAULTS["repetition_penalty"], above=0, at_most=10
+        )
+        return StepParams(
+            preprocess={"max_new_tokens": max_new},
+            forward={
+                "max_new_tokens": max_new,
+                "do_sample": do_sample,
+                "temperature": temperature if do_sample else None,
+                "top_p": top_p if do_sample else None,
+                "seed": seed if do_sample else None,
+                "repetition_penalty": penalty,
+            },
+        )
 
     def preprocess(
-        self, lm: LoadedModel, inputs: list[str], settings: Mapping[str, Hashable]
-    ) -> tuple[list[Feature], int | None]:
+        self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
+    ) -> list[Feature]:
         """Token ids of each prompt, keeping the last ones that leave room for the new tokens."""
         tokenizer = lm.tokenizer
-        room = max(1, lm.max_length - int(settings["max_new_tokens"]))  # type: ignore[call-overload]
+        room = max(1, lm.max_length - params["max_new_tokens"])
         start_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else lm.pad_token_id
+        # Read here, where the tokenizer may be touched, for the forward to stop at.
+        eos_id = tokenizer.eos_token_id
         features = []
         for index, prompt in enumerate(inputs):
             ids = list(tokenizer(prompt, add_special_tokens=False, verbose=False)["input_ids"])
-            meta = {"request": index, "cut": len(ids) > room}
+            meta = {"request": index, "cut": len(ids) > room, "eos": eos_id}
             features.append(Feature(input_ids=ids[-room:] or [start_id], meta=meta))
-        eos_id = tokenizer.eos_token_id
-        return features, int(eos_id) if eos_id is not None else None
+        return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -114,7 +113,7 @@ class TextGenerationTask(Task):
         batch = pad_batch(features, lm.pad_token_id, lm.device, left=True)
         mask = batch["attention_mask"]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        eos_id = params["eos_token_id"]
+        eos_id = features[0].meta["eos"]
         options: dict[str, Any] = {
             "max_new_tokens": params["max_new_tokens"],
             "do_sample": params["do_sample"],
@@ -136,7 +135,12 @@ class TextGenerationTask(Task):
         return rows
 
     def postprocess(
-        self, lm: LoadedModel, inputs: list[str], features: list[Feature], raws: list[Any]
+        self,
+        lm: LoadedModel,
+        inputs: list[str],
+        features: list[Feature],
+        raws: list[Any],
+        params: Mapping[str, Any],
     ) -> list[GeneratedText]:
         """Decode only the new tokens, in context so spaces and accents come out right."""
         tokenizer = lm.tokenizer

@@ -15,7 +15,7 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessorList
 
 from bot.engine.results import Translation
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import check_param_names, check_texts, int_param, optional_int_param
 from bot.engine.tasks.sentences import (
     pack_sentences,
@@ -75,45 +75,43 @@ class TranslationTask(Task):
     """Translate texts from ``source`` to ``target`` with a Marian model."""
 
     model_class: ClassVar[Any] = AutoModelForSeq2SeqLM
-    params: ClassVar[set[str]] = {"max_new_tokens", "num_beams"}
+    params: ClassVar[frozenset[str]] = frozenset({"max_new_tokens", "num_beams"})
 
     def __init__(self, source: str, target: str) -> None:
         self.source = source
         self.target = target
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Strings only; beams and lengths in range."""
+    def validate(self, inputs: list[Any]) -> None:
+        """Strings only; a blank one translates to nothing."""
         check_texts(inputs, allow_empty=True)
-        self._options(params)
+
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """Beams are what a batch shares; the length cap is each piece's own limit."""
+        check_param_names(params, self.params)
+        return StepParams(
+            preprocess={
+                "max_new_tokens": optional_int_param(
+                    params, "max_new_tokens", 1, MAX_NEW_TOKENS_LIMIT
+                )
+            },
+            forward={"num_beams": int_param(params, "num_beams", 1, 1, MAX_BEAMS)},
+        )
 
     def smoke_input(self) -> Any:
         """One short sentence in the source language."""
         return "Hello, how are you today?" if self.source == "en" else super().smoke_input()
 
-    def answer_without_model(self, inputs: list[Any], params: dict[str, Any]) -> list[Any] | None:
+    def answer_without_model(self, inputs: list[Any], steps: StepParams) -> list[Any] | None:
         """Blank texts translate to nothing: no reason to load a model for them."""
         if any(text.strip() for text in inputs):
             return None
         return [Translation("", self.source, self.target, pieces=0) for _ in inputs]
 
-    def _options(self, params: Mapping[str, Any]) -> tuple[int | None, int]:
-        """(max_new_tokens or None for 'derive from each piece', num_beams)."""
-        check_param_names(params, self.params)
-        max_new = optional_int_param(params, "max_new_tokens", 1, MAX_NEW_TOKENS_LIMIT)
-        return max_new, int_param(params, "num_beams", 1, 1, MAX_BEAMS)
-
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """One forward for every piece of every text; empty texts cost nothing."""
-        _, num_beams = self._options(params)
-        features = await ctx.prepare(self.preprocess, ctx.lm, inputs, params)
-        raws = await ctx.forward(features, {"num_beams": num_beams}) if features else []
-        return await ctx.prepare(self.postprocess, ctx.lm, len(inputs), features, raws)
-
     def preprocess(
         self, lm: LoadedModel, inputs: list[str], params: Mapping[str, Any]
     ) -> list[Feature]:
         """Split into paragraphs, sentences and pieces; each piece knows where it goes back."""
-        max_new, _ = self._options(params)
+        max_new = params["max_new_tokens"]
         # The decoder shares the window: its start token takes one position.
         cap = lm.max_length - 1 if max_new is None else min(max_new, lm.max_length - 1)
         budget = max(8, min(MAX_PIECE_TOKENS, lm.max_length * 3 // 4))
@@ -136,7 +134,6 @@ class TranslationTask(Task):
                     }))  # fmt: skip
         return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -157,9 +154,15 @@ class TranslationTask(Task):
         return [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
 
     def postprocess(
-        self, lm: LoadedModel, n_inputs: int, features: list[Feature], raws: list[Any]
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any],
+        params: Mapping[str, Any],
     ) -> list[Translation]:
         """Decode pieces and join them back: spaces within a paragraph, the original breaks."""
+        n_inputs = len(inputs)
         texts = [""] * n_inputs
         pieces = [0] * n_inputs
         truncated = [False] * n_inputs

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 from transformers import AutoModelForSequenceClassification
 
 from bot.engine.errors import InvalidInput
 from bot.engine.results import Classification, LabelScore, ZeroShotInput
-from bot.engine.tasks.base import Feature, LoadedModel, Task, TaskContext, pad_batch
+from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import bool_param, check_filled, check_items, check_param_names
 
 DEFAULT_TEMPLATE = "Este ejemplo es {}."
@@ -36,17 +35,16 @@ class ZeroShotTask(Task):
     """Text + free labels -> Classification, best label first."""
 
     model_class: ClassVar[Any] = AutoModelForSequenceClassification
-    params: ClassVar[set[str]] = {"hypothesis_template", "multi_label"}
+    params: ClassVar[frozenset[str]] = frozenset({"hypothesis_template", "multi_label"})
 
-    def validate(self, inputs: list[Any], params: dict[str, Any]) -> None:
-        """Non-empty text, 1..MAX_LABELS non-empty labels, a template with one {}."""
-        self._options(params)
+    def validate(self, inputs: list[Any]) -> None:
+        """Non-empty text and 1..MAX_LABELS non-empty labels."""
         for item in check_items(inputs, ZeroShotInput):
             check_filled(item.text, "text")
             clean_labels(item.labels)
 
-    def _options(self, params: Mapping[str, Any]) -> tuple[str, bool]:
-        """hypothesis_template (with exactly one {}) and multi_label, with defaults."""
+    def parse_params(self, params: Mapping[str, Any]) -> StepParams:
+        """hypothesis_template (exactly one {}) builds the pairs; multi_label ranks them."""
         check_param_names(params, self.params)
         template = params.get("hypothesis_template", DEFAULT_TEMPLATE)
         if not isinstance(template, str) or template.count("{}") != 1:
@@ -55,27 +53,22 @@ class ZeroShotTask(Task):
             template.format("x")
         except (IndexError, KeyError, ValueError) as exc:
             raise InvalidInput(f"hypothesis_template cannot be formatted: {exc}") from None
-        return template, bool_param(params, "multi_label", False)
+        return StepParams(
+            preprocess={"hypothesis_template": template},
+            postprocess={"multi_label": bool_param(params, "multi_label", False)},
+        )
 
     def smoke_input(self) -> ZeroShotInput:
         """A short text with two obvious labels."""
         return ZeroShotInput("El Real Madrid ganó el partido de ayer.", ("deportes", "cocina"))
 
-    async def run(self, ctx: TaskContext, inputs: list[Any], params: dict[str, Any]) -> list[Any]:
-        """Score every (text, label) pair in one forward and rank each request's labels."""
-        self.validate(inputs, params)
-        template, multi_label = self._options(params)
-        features, truncated = await ctx.prepare(self.preprocess, ctx.lm, inputs, template)
-        raws = await ctx.forward(features, {})
-        return await ctx.prepare(self.postprocess, inputs, features, raws, truncated, multi_label)
-
     def preprocess(
-        self, lm: LoadedModel, inputs: list[ZeroShotInput], template: str
-    ) -> tuple[list[Feature], list[bool]]:
-        """One feature per (text, hypothesis) pair; notes which texts had to be cut."""
+        self, lm: LoadedModel, inputs: list[ZeroShotInput], params: Mapping[str, Any]
+    ) -> list[Feature]:
+        """One feature per (text, hypothesis) pair, noting whether the text had to be cut."""
+        template = params["hypothesis_template"]
         tokenizer = lm.tokenizer
         features: list[Feature] = []
-        truncated: list[bool] = []
         for index, item in enumerate(inputs):
             text = item.text.strip()
             labels = clean_labels(item.labels)
@@ -89,22 +82,22 @@ class ZeroShotTask(Task):
                 [text] * len(labels), hypotheses, truncation=strategy, max_length=lm.max_length
             )
             text_tokens = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-            was_cut = False
             for label_index in range(len(labels)):
                 kept = sum(1 for s in encoding.sequence_ids(label_index) if s == 0)
-                was_cut = was_cut or kept < text_tokens
                 types = encoding.get("token_type_ids")
                 features.append(
                     Feature(
                         input_ids=list(encoding["input_ids"][label_index]),
                         token_type_ids=list(types[label_index]) if types is not None else None,
-                        meta={"request": index, "label": label_index},
+                        meta={
+                            "request": index,
+                            "label": label_index,
+                            "cut": kept < text_tokens,
+                        },
                     )
                 )
-            truncated.append(was_cut)
-        return features, truncated
+        return features
 
-    @torch.inference_mode()
     def forward(
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
@@ -117,16 +110,19 @@ class ZeroShotTask(Task):
 
     def postprocess(
         self,
+        lm: LoadedModel,
         inputs: list[ZeroShotInput],
         features: list[Feature],
         raws: list[Any],
-        truncated: list[bool],
-        multi_label: bool,
+        params: Mapping[str, Any],
     ) -> list[Classification]:
         """Softmax entailment across labels, or entailment vs contradiction per label."""
+        multi_label = params["multi_label"]
         logits: list[dict[int, np.ndarray]] = [{} for _ in inputs]
+        truncated = [False] * len(inputs)
         for feature, raw in zip(features, raws, strict=True):
             logits[feature.meta["request"]][feature.meta["label"]] = raw
+            truncated[feature.meta["request"]] |= feature.meta["cut"]
         results: list[Classification] = []
         for item, by_label, cut in zip(inputs, logits, truncated, strict=True):
             labels = clean_labels(item.labels)
