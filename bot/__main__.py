@@ -29,8 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sub.add_parser("polling", help="run the Telegram bot with long polling")
     sub.add_parser("webhook", help="run the Telegram bot behind a webhook (WEBHOOK_* settings)")
     prefetch = sub.add_parser("prefetch", help="download every configured model")
-    prefetch.add_argument("--check", action="store_true",
-                          help="load each model and run a one-line smoke inference")
+    prefetch.add_argument(
+        "--check", action="store_true", help="load each model and run a one-line smoke inference"
+    )
     sub.add_parser("status", help="print the engine status table")
     return parser.parse_args(argv)
 
@@ -93,8 +94,12 @@ def run_telegram(settings: Settings, mode: str) -> int:
     try:
         runtime.run_telegram(settings, mode)
     except TelegramError as exc:
-        log.critical("could not run the Telegram bot (TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL?): "
-                     "%s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        log.critical(
+            "could not run the Telegram bot (TELEGRAM_BOT_TOKEN, TELEGRAM_BASE_URL?): %s: %s",
+            type(exc).__name__,
+            exc,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         return EXIT_FAILED
     return 0
 
@@ -120,8 +125,9 @@ def prefetch(settings: Settings, check: bool) -> int:
     rows = runtime.run_async(check_models(settings))
     table = Table("task", "model", "load s", "MB", "result")
     for row in rows:
-        table.add_row(row.task, row.model, f"{row.load_seconds:.2f}",
-                      f"{row.bytes / 2**20:.1f}", row.outcome)
+        table.add_row(
+            row.task, row.model, f"{row.load_seconds:.2f}", f"{row.bytes / 2**20:.1f}", row.outcome
+        )
     console.print(table)
     return 0 if all(row.outcome == "ok" for row in rows) else EXIT_FAILED
 

@@ -71,8 +71,9 @@ class ConsoleChat:
         self.out.write(text.rstrip() + "\n\n")
         self.out.flush()
 
-    async def run(self, stream: TextIO = sys.stdin, prompt: bool = True,
-                  shutdown: Shutdown | None = None) -> None:
+    async def run(
+        self, stream: TextIO = sys.stdin, prompt: bool = True, shutdown: Shutdown | None = None
+    ) -> None:
         """Serve lines until end of input or a stop; works piped as well as interactively.
 
         A line being answered when the stop comes gets the stop's grace period to finish.

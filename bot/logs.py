@@ -45,8 +45,9 @@ class ScrubbingFormatter(logging.Formatter):
     def __init__(self, secrets: list[str], as_json: bool) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         # Longest first, so the whole token goes before its secret half.
-        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len,
-                              reverse=True)
+        self.secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
         self.as_json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
@@ -142,5 +143,8 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit or args.exc_value is None:
         return
     name = args.thread.name if args.thread else "?"
-    log.critical("uncaught exception in thread %s", name,
-                 exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    log.critical(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

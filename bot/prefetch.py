@@ -33,9 +33,15 @@ async def check_models(settings: Settings, keys: list[str] | None = None) -> lis
             except EngineError as exc:
                 outcome = f"error: {exc}"
             slot = engine.status().models[key]
-            rows.append(CheckRow(key, slot.model,
-                                 slot.load_seconds or time.perf_counter() - started,
-                                 slot.bytes, outcome))
+            rows.append(
+                CheckRow(
+                    key,
+                    slot.model,
+                    slot.load_seconds or time.perf_counter() - started,
+                    slot.bytes,
+                    outcome,
+                )
+            )
             engine.unload(key)
     finally:
         await engine.close()
@@ -43,8 +49,16 @@ async def check_models(settings: Settings, keys: list[str] | None = None) -> lis
 
 
 # Weights in both formats: the safetensors copy is enough (and safe to load).
-DOWNLOAD_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.spm", "*.codes", "*.bin",
-                     "vocab.*"]
+DOWNLOAD_PATTERNS = [
+    "*.json",
+    "*.safetensors",
+    "*.model",
+    "*.txt",
+    "*.spm",
+    "*.codes",
+    "*.bin",
+    "vocab.*",
+]
 
 
 def download_models(settings: Settings) -> list[tuple[str, str, str]]:

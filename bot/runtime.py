@@ -45,8 +45,7 @@ async def purge_old_texts(store: Store, settings: Settings) -> int:
         return 0
     removed = await store.purge(settings.data_retention_days)
     if removed:
-        log.info("purged %d stored texts older than %d days", removed,
-                 settings.data_retention_days)
+        log.info("purged %d stored texts older than %d days", removed, settings.data_retention_days)
     return removed
 
 
@@ -105,8 +104,9 @@ class Shutdown:
         everything = asyncio.ensure_future(asyncio.wait(work))
         urgent = asyncio.ensure_future(self.urgent.wait())
         try:
-            await asyncio.wait({everything, urgent}, timeout=grace,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {everything, urgent}, timeout=grace, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             everything.cancel()
             urgent.cancel()
@@ -137,8 +137,7 @@ def stop_signals() -> Iterator[Shutdown]:
 
 
 # The console
-async def run_console(settings: Settings, stream: TextIO | None = None,
-                      hint: bool = False) -> None:
+async def run_console(settings: Settings, stream: TextIO | None = None, hint: bool = False) -> None:
     """The terminal chat; `hint` says how to connect Telegram (when no token is set)."""
     from bot.console import ConsoleChat
 

@@ -33,6 +33,7 @@ from handlers.commands import handler_for
 
 log = logging.getLogger(__name__)
 
+
 async def dispatch(request: Request, services: Services) -> Reply:
     """Answer any request; never raises. Logs one line per request."""
     started = time.perf_counter()

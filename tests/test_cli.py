@@ -59,13 +59,19 @@ def bot_env(models: dict[str, Path], data_dir: Path, **settings: str) -> dict[st
 def start_bot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     """`python -m bot ...` reading a pipe; cwd away from the repo so no `.env` is read."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
-def run_bot(args: list[str], env: dict[str, str], cwd: Path,
-            stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_bot(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     process = start_bot(args, env, cwd)
     out, err = process.communicate(stdin, timeout=120)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
@@ -104,10 +110,14 @@ def env(tiny_models: dict[str, Path], tmp_path: Path) -> dict[str, str]:
 CONSOLE_SESSION = [
     ("/ayuda", plain(texts.WELCOME)),
     ("/traducir en: Hoy hace un día precioso para pasear.", "→ inglés"),
-    ("/resumir El tren llegó tarde. Nadie dijo nada. La gente esperó en el andén.",
-     plain(texts.SUMMARY_TITLE)),
-    ("/contexto El Quijote fue escrito por Miguel de Cervantes. Se publicó en 1605.",
-     plain(texts.CONTEXT_SET)),
+    (
+        "/resumir El tren llegó tarde. Nadie dijo nada. La gente esperó en el andén.",
+        plain(texts.SUMMARY_TITLE),
+    ),
+    (
+        "/contexto El Quijote fue escrito por Miguel de Cervantes. Se publicó en 1605.",
+        plain(texts.CONTEXT_SET),
+    ),
     ("/pregunta ¿Quién escribió el Quijote?", plain(texts.ANSWER_CONFIDENCE)),
     ("/pregunta", plain(texts.QUESTIONS_STARTED)),
     ("¿Cuándo se publicó?", plain(texts.ANSWER_CONFIDENCE)),
@@ -133,16 +143,18 @@ def test_piped_console_answers_every_command_in_order_and_exits_at_end_of_input(
     # command without a token, which must fall back to the console and say how to get Telegram.
     session = start_bot(["console"], {**env, "ADMIN_USERS": "1"}, tmp_path)
     default = start_bot([], {**env, "DATA_DIR": str(tmp_path / "other")}, tmp_path)
-    out, err = session.communicate("\n".join(line for line, _ in CONSOLE_SESSION) + "\n",
-                                   timeout=120)
+    out, err = session.communicate(
+        "\n".join(line for line, _ in CONSOLE_SESSION) + "\n", timeout=120
+    )
     default_out, default_err = default.communicate("/ayuda\n", timeout=120)
 
     assert session.returncode == 0, err
     assert_in_order(out, [texts.CONSOLE_INTRO] + [reply for _, reply in CONSOLE_SESSION])
     assert texts.CONSOLE_TELEGRAM_HINT not in out
     assert default.returncode == 0, default_err
-    assert_in_order(default_out, [texts.CONSOLE_TELEGRAM_HINT, texts.CONSOLE_INTRO,
-                                  plain(texts.WELCOME)])
+    assert_in_order(
+        default_out, [texts.CONSOLE_TELEGRAM_HINT, texts.CONSOLE_INTRO, plain(texts.WELCOME)]
+    )
 
 
 # prefetch and status
@@ -198,13 +210,21 @@ def test_preload_of_an_unknown_task_is_refused_at_start_with_exit_2(
 
 # Telegram in a process of its own, against the fake Bot API in the test's event loop
 @contextlib.asynccontextmanager
-async def bot_process(args: list[str], env: dict[str, str],
-                      folder: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(
+    args: list[str], env: dict[str, str], folder: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """A bot process whose output goes to files (a pipe left unread would block it)."""
     with (folder / "stdout.log").open("wb") as out, (folder / "stderr.log").open("wb") as err:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=env, cwd=folder,
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            env=env,
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
         )
         try:
             yield process
@@ -219,8 +239,13 @@ def output_of(folder: Path) -> str:
 
 
 def telegram_env(env: dict[str, str], server: BotApiServer, **settings: str) -> dict[str, str]:
-    return {**env, "TELEGRAM_BOT_TOKEN": server.token, "TELEGRAM_BASE_URL": server.base_url,
-            "TELEGRAM_BASE_FILE_URL": server.base_file_url, **settings}
+    return {
+        **env,
+        "TELEGRAM_BOT_TOKEN": server.token,
+        "TELEGRAM_BASE_URL": server.base_url,
+        "TELEGRAM_BASE_FILE_URL": server.base_file_url,
+        **settings,
+    }
 
 
 async def stop(process: asyncio.subprocess.Process, timeout: float = 15.0) -> int:
@@ -243,10 +268,22 @@ async def test_webhook_mode_registers_and_refuses_requests_without_the_secret(
     url = f"http://127.0.0.1:{port}/telegram"
     secret = "webhook-secret-for-the-test"
     chat = private_chat(ANA)
-    async with BotApiServer() as server, bot_process(["webhook"], telegram_env(
-        env, server, WEBHOOK_URL=url, WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port),
-        WEBHOOK_SECRET=secret,
-    ), tmp_path) as process, aiohttp.ClientSession() as http:
+    async with (
+        BotApiServer() as server,
+        bot_process(
+            ["webhook"],
+            telegram_env(
+                env,
+                server,
+                WEBHOOK_URL=url,
+                WEBHOOK_LISTEN="127.0.0.1",
+                WEBHOOK_PORT=str(port),
+                WEBHOOK_SECRET=secret,
+            ),
+            tmp_path,
+        ) as process,
+        aiohttp.ClientSession() as http,
+    ):
         await server.wait_until(lambda: server.webhook_url == url, timeout=60)
 
         async def post(update: dict[str, Any], token: str) -> int:
@@ -274,9 +311,10 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     chat = private_chat(ANA)
-    async with BotApiServer() as server, bot_process(
-        ["polling"], telegram_env(env, server), tmp_path
-    ) as process:
+    async with (
+        BotApiServer() as server,
+        bot_process(["polling"], telegram_env(env, server), tmp_path) as process,
+    ):
         await server.wait_until(lambda: bool(server.calls("getUpdates")), timeout=60)
         server.user_sends(chat, ANA, SLOW_REQUEST)
         await server.wait_until(lambda: "typing" in server.chat_actions(chat.id), timeout=30)
@@ -298,10 +336,15 @@ async def test_a_request_still_running_when_the_grace_period_ends_gets_an_apolog
     monkeypatch.setattr("bot.telegram_app.dispatch", never_answers)
     chat = private_chat(ANA)
     async with BotApiServer() as server:
-        bot = TelegramBot(await open_services(make_settings(
-            telegram_bot_token=server.token, telegram_base_url=server.base_url,
-            telegram_base_file_url=server.base_file_url,
-        )))
+        bot = TelegramBot(
+            await open_services(
+                make_settings(
+                    telegram_bot_token=server.token,
+                    telegram_base_url=server.base_url,
+                    telegram_base_file_url=server.base_file_url,
+                )
+            )
+        )
         await bot.start(poll_timeout=1)
         try:
             server.user_sends(chat, ANA, "/resumir Un texto que nunca se resume.")
@@ -337,8 +380,13 @@ async def test_debug_json_logs_of_a_session_with_errors_never_show_the_token(
 ) -> None:
     chat = private_chat(ANA)
     async with BotApiServer() as server:
-        settings = telegram_env(env, server, LOG_LEVEL="DEBUG", LOG_FORMAT="json",
-                                MODEL_SENTIMENT=str(tmp_path / "no-such-model"))
+        settings = telegram_env(
+            env,
+            server,
+            LOG_LEVEL="DEBUG",
+            LOG_FORMAT="json",
+            MODEL_SENTIMENT=str(tmp_path / "no-such-model"),
+        )
         async with bot_process(["polling"], settings, tmp_path) as process:
             await server.wait_until(lambda: bool(server.calls("getUpdates")), timeout=60)
             server.mark(chat.id)
@@ -356,8 +404,9 @@ async def test_debug_json_logs_of_a_session_with_errors_never_show_the_token(
 
         # A token the server rejects: PTB's InvalidToken message quotes it.
         rejected = "987654321:REJECTED-token-that-must-not-show"
-        async with bot_process(["polling"], {**settings, "TELEGRAM_BOT_TOKEN": rejected},
-                               tmp_path) as process:
+        async with bot_process(
+            ["polling"], {**settings, "TELEGRAM_BOT_TOKEN": rejected}, tmp_path
+        ) as process:
             assert await asyncio.wait_for(process.wait(), 60) == 1
         records = assert_json_lines_without(output_of(tmp_path), secret_variants(rejected))
         [fatal] = [r for r in records if r["level"] == "CRITICAL"]
@@ -381,7 +430,11 @@ raise RuntimeError(f"https://api.telegram.org/bot{token.replace(':', '%3A')}/get
 """
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**env, "PYTHONPATH": str(REPO), "TELEGRAM_BOT_TOKEN": token, "LOG_FORMAT": "json"},
     )
 
@@ -400,9 +453,15 @@ def test_formatter_scrubs_the_token_from_messages_and_tracebacks(as_json: bool) 
     try:
         raise ConnectionError(f"GET https://api.telegram.org/bot{token}/getMe failed")
     except ConnectionError:
-        record = logging.LogRecord("telegram.ext.Updater", logging.ERROR, __file__, 1,
-                                   "polling %s failed", (f"/bot{token}/getUpdates",),
-                                   sys.exc_info())
+        record = logging.LogRecord(
+            "telegram.ext.Updater",
+            logging.ERROR,
+            __file__,
+            1,
+            "polling %s failed",
+            (f"/bot{token}/getUpdates",),
+            sys.exc_info(),
+        )
 
     text = formatter.format(record)
 

@@ -58,10 +58,12 @@ def test_an_unset_model_means_the_registry_default() -> None:
     assert model_id("qa", "/models/qa") == "/models/qa"
 
 
-@pytest.mark.parametrize(("name", "value"), [("DEVICE", "gpu"),
-                                             ("DTYPE", "int8"), ("LOG_LEVEL", "verbose")])
-def test_bad_values_are_refused_at_start(monkeypatch: pytest.MonkeyPatch, name: str,
-                                         value: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value"), [("DEVICE", "gpu"), ("DTYPE", "int8"), ("LOG_LEVEL", "verbose")]
+)
+def test_bad_values_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]

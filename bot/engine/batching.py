@@ -213,9 +213,7 @@ class ModelQueue:
                 log.warning("forward of 1 failed for %s: %r", self.lm.key, exc)
                 self._fail(live, exc)
                 return
-            log.warning(
-                "forward of %d failed for %s (%r); bisecting", len(live), self.lm.key, exc
-            )
+            log.warning("forward of %d failed for %s (%r); bisecting", len(live), self.lm.key, exc)
             _release_cuda_cache(self.lm)
             half = len(live) // 2
             await self._run(live[:half])

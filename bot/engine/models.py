@@ -197,8 +197,11 @@ class ModelCache:
         """Busy models kept the memory for EVICTION_WAIT_S: transient, unlike ModelTooLarge."""
         free = max(0, self.budget - self.used_bytes)
         log.warning(
-            "no memory for %s (%s): needs %d bytes, %d free", incoming.key, incoming.model_id,
-            needed, free,
+            "no memory for %s (%s): needs %d bytes, %d free",
+            incoming.key,
+            incoming.model_id,
+            needed,
+            free,
         )
         return NoMemoryForModel(incoming.key, incoming.model_id, needed, free)
 

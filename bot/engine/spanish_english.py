@@ -103,7 +103,8 @@ def guess_spanish_or_english(text: str) -> EsEnGuess:
             english += 1
         else:
             spanish += 0.5 * word.endswith(SPANISH_ENDINGS)
-            english += 0.5 * (word.endswith(ENGLISH_ENDINGS) or any(
-                letters in word for letters in ENGLISH_LETTERS
-            ))
+            english += 0.5 * (
+                word.endswith(ENGLISH_ENDINGS)
+                or any(letters in word for letters in ENGLISH_LETTERS)
+            )
     return EsEnGuess(spanish, english)

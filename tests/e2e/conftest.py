@@ -54,15 +54,23 @@ class TelegramHarness:
         await self.stop()
         await self.start()
 
-    async def say(self, chat: ChatSpec, user: UserSpec, text: str, count: int = 1,
-                  timeout: float = 20.0, **kwargs: Any) -> list[dict[str, Any]]:
+    async def say(
+        self,
+        chat: ChatSpec,
+        user: UserSpec,
+        text: str,
+        count: int = 1,
+        timeout: float = 20.0,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
         """Send a message and wait for `count` new bot messages in that chat."""
         self.server.mark(chat.id)
         self.server.user_sends(chat, user, text, **kwargs)
         return await self.server.wait_for_messages(chat.id, count, timeout=timeout)
 
-    async def press(self, chat: ChatSpec, user: UserSpec, message_id: int, data: str,
-                    count: int = 1) -> list[dict[str, Any]]:
+    async def press(
+        self, chat: ChatSpec, user: UserSpec, message_id: int, data: str, count: int = 1
+    ) -> list[dict[str, Any]]:
         self.server.mark(chat.id)
         self.server.user_presses(chat, user, message_id, data)
         return await self.server.wait_for_messages(chat.id, count, timeout=20.0)

@@ -41,8 +41,14 @@ class BotProcess:
     async def start(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "polling",
-                env=self.env, cwd=self.log_path.parent, stdout=log, stderr=log,
+                sys.executable,
+                "-m",
+                "bot",
+                "polling",
+                env=self.env,
+                cwd=self.log_path.parent,
+                stdout=log,
+                stderr=log,
             )
 
     async def kill(self) -> None:
@@ -96,8 +102,9 @@ async def run_bot(bots: list[BotProcess], env: dict[str, str], tmp_path: Path) -
     return bot
 
 
-async def say(server: BotApiServer, bot: BotProcess, chat: ChatSpec, text: str,
-              timeout: float = 30.0) -> tuple[dict[str, Any], int]:
+async def say(
+    server: BotApiServer, bot: BotProcess, chat: ChatSpec, text: str, timeout: float = 30.0
+) -> tuple[dict[str, Any], int]:
     """Sends a message; returns the bot's one reply and the update's id."""
     server.mark(chat.id)
     update = server.user_sends(chat, ANA, text)

@@ -89,8 +89,9 @@ async def test_empty_command_answers_with_usage_and_example(
     assert "Ejemplo" in reply["plain_text"]
 
 
-async def test_group_command_with_suffix_and_as_a_reply(tg: TelegramHarness,
-                                                        group: ChatSpec) -> None:
+async def test_group_command_with_suffix_and_as_a_reply(
+    tg: TelegramHarness, group: ChatSpec
+) -> None:
     original = tg.server.user_sends(group, BEA, "Me ha encantado la película de ayer")
     original_id = original["message"]["message_id"]
     [reply] = await tg.say(group, ANA, "/sentimiento@TertuliaTestBot", reply_to=original_id)
@@ -127,14 +128,17 @@ async def test_txt_document_becomes_the_reading_text(
     tg: TelegramHarness, ana_chat: ChatSpec
 ) -> None:
     content = "Cervantes escribió el Quijote. Vivió en Madrid.".encode()
-    [reply] = await tg.say(ana_chat, ANA, "/contexto",
-                           document=("lectura.txt", content, "text/plain"))
+    [reply] = await tg.say(
+        ana_chat, ANA, "/contexto", document=("lectura.txt", content, "text/plain")
+    )
     assert str(len(content.decode())) in reply["plain_text"]
-    [big] = await tg.say(ana_chat, ANA, "/contexto",
-                         document=("grande.txt", b"a" * 300_000, "text/plain"))
+    [big] = await tg.say(
+        ana_chat, ANA, "/contexto", document=("grande.txt", b"a" * 300_000, "text/plain")
+    )
     assert "KB" in big["plain_text"]
-    [image] = await tg.say(ana_chat, ANA, "/contexto",
-                           document=("foto.png", b"\x89PNG....", "image/png"))
+    [image] = await tg.say(
+        ana_chat, ANA, "/contexto", document=("foto.png", b"\x89PNG....", "image/png")
+    )
     assert ".txt" in image["plain_text"]
 
 

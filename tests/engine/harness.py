@@ -46,16 +46,18 @@ def load_task(key: str, folder: str) -> tuple[Task, LoadedModel]:
     return task, lm
 
 
-async def run_direct(key: str, folder: str, inputs: list[Any], batch_size: int = 64,
-                     **params: Any) -> list[Any]:
+async def run_direct(
+    key: str, folder: str, inputs: list[Any], batch_size: int = 64, **params: Any
+) -> list[Any]:
     """Load a task's model from a folder and run inputs through it."""
     loaded = await asyncio.to_thread(load_task, key, folder)
     results, _ = await run_loaded(loaded, inputs, batch_size, **params)
     return results
 
 
-async def run_loaded(loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64,
-                     **params: Any) -> tuple[list[Any], DirectContext]:
+async def run_loaded(
+    loaded: tuple[Task, LoadedModel], inputs: list[Any], batch_size: int = 64, **params: Any
+) -> tuple[list[Any], DirectContext]:
     """Check and run inputs on an already loaded model; the context counts the forwards."""
     task, lm = loaded
     steps = check_request(task, inputs, params)

@@ -69,4 +69,3 @@ async def test_an_eleventh_task_runs_batched_through_the_engine(
     assert [x / math.hypot(*raw[0].vector) for x in raw[0].vector] == pytest.approx(
         together[0][0].vector, abs=1e-5
     )
-

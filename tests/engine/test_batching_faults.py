@@ -155,8 +155,7 @@ async def test_an_error_in_the_queue_bookkeeping_answers_the_batch(engine: Engin
 
     queue.stats.waits = BrokenWaits()
     outcomes = await asyncio.wait_for(
-        asyncio.gather(*(engine.run("sentiment", [t]) for t in TEXTS[:3]),
-                       return_exceptions=True),
+        asyncio.gather(*(engine.run("sentiment", [t]) for t in TEXTS[:3]), return_exceptions=True),
         timeout=1,
     )
     assert all(isinstance(o, InferenceFailed) for o in outcomes), outcomes

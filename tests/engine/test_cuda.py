@@ -19,13 +19,17 @@ from bot.engine.results import Classification
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
+
 def build_bert_base(folder: Path, tiny_zero_shot: Path) -> Path:
     """A full-size BERT-base classifier (random weights): big enough to see in the allocator."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_zero_shot)
-    config = BertConfig(num_labels=3, id2label={0: "NEG", 1: "NEU", 2: "POS"},
-                        label2id={"NEG": 0, "NEU": 1, "POS": 2})
+    config = BertConfig(
+        num_labels=3,
+        id2label={0: "NEG", 1: "NEU", 2: "POS"},
+        label2id={"NEG": 0, "NEU": 1, "POS": 2},
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -71,8 +75,9 @@ async def test_batched_equals_one_by_one_on_the_gpu(
     together = Engine(make_settings(device="cuda", batch_max_size=32))
     try:
         expected = [(await alone.run("sentiment", [t]))[0] for t in texts * 4]
-        got = [r[0] for r in await asyncio.gather(
-            *(together.run("sentiment", [t]) for t in texts * 4))]
+        got = [
+            r[0] for r in await asyncio.gather(*(together.run("sentiment", [t]) for t in texts * 4))
+        ]
     finally:
         await alone.close()
         await together.close()
@@ -91,8 +96,11 @@ async def test_budget_and_eviction_free_gpu_memory_for_real(
     torch.cuda.empty_cache()
     baseline = torch.cuda.memory_allocated()
     # fp16 BERT-base is ~210 MB: the budget holds one, not two.
-    engine = Engine(make_settings(device="cuda", model_memory_mb=350,
-                                  model_sentiment=str(big), model_language=str(other)))
+    engine = Engine(
+        make_settings(
+            device="cuda", model_memory_mb=350, model_sentiment=str(big), model_language=str(other)
+        )
+    )
     try:
         await engine.run("sentiment", ["uno"])
         one = torch.cuda.memory_allocated() - baseline

@@ -97,8 +97,10 @@ async def test_budget_evicts_least_recently_used_and_keeps_under_it(
 ) -> None:
     import torch
 
-    sizes = {k: estimate_bytes(str(tiny_models[k]), torch.float32)
-             for k in ("sentiment", "pos", "zero_shot")}
+    sizes = {
+        k: estimate_bytes(str(tiny_models[k]), torch.float32)
+        for k in ("sentiment", "pos", "zero_shot")
+    }
     budget = sizes["sentiment"] + sizes["pos"] + sizes["zero_shot"] // 2
     engine = Engine(make_settings(model_memory_mb=budget / 2**20))
     try:
@@ -235,8 +237,9 @@ async def test_status_reports_each_model(engine: Engine) -> None:
     assert status.used_bytes == pos.bytes
 
 
-def test_missing_tiny_model_folder_copy_is_isolated(tiny_models: dict[str, Path],
-                                                    tmp_path: Path) -> None:
+def test_missing_tiny_model_folder_copy_is_isolated(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
     """Copying a model folder elsewhere keeps it loadable (paths are not baked in)."""
     copy = tmp_path / "copy"
     shutil.copytree(tiny_models["pos"], copy)

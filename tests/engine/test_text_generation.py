@@ -42,9 +42,7 @@ async def test_greedy_batched_equals_one_by_one(loaded: tuple[Task, LoadedModel]
 async def test_seeded_sampling_repeats_in_any_batch(loaded: tuple[Task, LoadedModel]) -> None:
     prompts = PROMPTS[1:]
     first, _ = await run_loaded(loaded, prompts, seed=7, max_new_tokens=10)
-    again = [
-        (await run_loaded(loaded, [p], seed=7, max_new_tokens=10))[0][0] for p in prompts[:2]
-    ]
+    again = [(await run_loaded(loaded, [p], seed=7, max_new_tokens=10))[0][0] for p in prompts[:2]]
     assert first[:2] == again
     other, _ = await run_loaded(loaded, prompts, seed=8, max_new_tokens=10)
     assert first != other

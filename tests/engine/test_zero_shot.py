@@ -56,8 +56,7 @@ async def test_multi_label_scores_each_label_on_its_own(loaded: Loaded) -> None:
     assert_well_formed(multi, list(LABELS))
     # Each label alone gives the same score as within the group.
     alone = {
-        label: (await run_loaded(loaded, [ZeroShotInput(TEXT, (label,))]))[0][0]
-        for label in LABELS
+        label: (await run_loaded(loaded, [ZeroShotInput(TEXT, (label,))]))[0][0] for label in LABELS
     }
     for item in multi.labels:
         assert math.isclose(alone[item.label].best.score, item.score, abs_tol=1e-5)
@@ -108,8 +107,7 @@ async def test_batched_equals_one_by_one(loaded: Loaded, multi_label: bool) -> N
     ]
     together, _ = await run_loaded(loaded, inputs, batch_size=64, multi_label=multi_label)
     alone = [
-        (await run_loaded(loaded, [i], batch_size=1, multi_label=multi_label))[0][0]
-        for i in inputs
+        (await run_loaded(loaded, [i], batch_size=1, multi_label=multi_label))[0][0] for i in inputs
     ]
     for a, b in zip(together, alone, strict=True):
         assert a.truncated == b.truncated

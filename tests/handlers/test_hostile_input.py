@@ -46,9 +46,7 @@ for _name, _examples in (("ci", 60), ("thorough", 2000)):
             HealthCheck.data_too_large,
         ],
     )
-PROFILE = hypothesis_settings.get_profile(
-    f"tertulia-{os.environ.get('TERTULIA_HYPOTHESIS', 'ci')}"
-)
+PROFILE = hypothesis_settings.get_profile(f"tertulia-{os.environ.get('TERTULIA_HYPOTHESIS', 'ci')}")
 
 # The apologies that mean something broke rather than that the input was refused.
 BROKEN_REPLIES = (
@@ -64,17 +62,80 @@ tried = 0
 # Pieces that trip up text handling: markup, entities, blanks, label bars, forced targets,
 # invisible and direction-changing characters, joined emoji, control characters, other scripts.
 FRAGMENTS = [
-    "<mask>", "<MASK>", "[MASK]", "___", "|", ",", " | ", "en:", "es:", "&", "&amp;", "&lt;",
-    "<b>", "</b>", "<i>", "<", ">", "<a href='x'>", "\"", "'", "/", "@TertuliaTestBot",
-    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202e", "\u2066", "\ufeff", "\u00ad",
-    "\x00", "\x07", "\x1b[31m", "\x7f", "\r\n", "\r", "\t", "\u2028", "\u00a0", "\n\n",
-    "👍🏽", "👨‍👩‍👧", "🇪🇸", "🙂🙂🙂", "e\u0301", "ﷺ", "\U0001d54f", "\ufffd",
-    "مرحبا بالعالم", "שלום עולם", "你好世界", "Привет мир", "Ñandú pingüino", "¿Qué?", "¡Hola!",
-    "Ana nació en Zaragoza.", "The cat sleeps.", " ", ".", "...", "?",
+    "<mask>",
+    "<MASK>",
+    "[MASK]",
+    "___",
+    "|",
+    ",",
+    " | ",
+    "en:",
+    "es:",
+    "&",
+    "&amp;",
+    "&lt;",
+    "<b>",
+    "</b>",
+    "<i>",
+    "<",
+    ">",
+    "<a href='x'>",
+    '"',
+    "'",
+    "/",
+    "@TertuliaTestBot",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\u00ad",
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\x7f",
+    "\r\n",
+    "\r",
+    "\t",
+    "\u2028",
+    "\u00a0",
+    "\n\n",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "🇪🇸",
+    "🙂🙂🙂",
+    "e\u0301",
+    "ﷺ",
+    "\U0001d54f",
+    "\ufffd",
+    "مرحبا بالعالم",
+    "שלום עולם",
+    "你好世界",
+    "Привет мир",
+    "Ñandú pingüino",
+    "¿Qué?",
+    "¡Hola!",
+    "Ana nació en Zaragoza.",
+    "The cat sleeps.",
+    " ",
+    ".",
+    "...",
+    "?",
 ]
 # Long texts, some without a single break, so replies must be cut mid-word and mid-tag.
-LONG_SEEDS = ["palabra ", "palabra", "😀", "<b>&amp;</b> ", "a" * 50 + "\n", "مرحبا ", "Hola. ",
-              "\u200b"]
+LONG_SEEDS = [
+    "palabra ",
+    "palabra",
+    "😀",
+    "<b>&amp;</b> ",
+    "a" * 50 + "\n",
+    "مرحبا ",
+    "Hola. ",
+    "\u200b",
+]
 
 short_text = st.text(max_size=40)
 assembled_text = st.lists(
@@ -90,8 +151,18 @@ document_errors = st.one_of(
 )
 unknown_commands = st.text(min_size=1, max_size=12).filter(lambda name: name not in all_names())
 # Commands that take text are where the work (and the risk) is: they come up most often.
-ARGUMENT_COMMANDS = ["traducir", "resumir", "contexto", "pregunta", "clasificar", "sentimiento",
-                     "idioma", "completar", "poema", "pos"]
+ARGUMENT_COMMANDS = [
+    "traducir",
+    "resumir",
+    "contexto",
+    "pregunta",
+    "clasificar",
+    "sentimiento",
+    "idioma",
+    "completar",
+    "poema",
+    "pos",
+]
 commands = st.one_of(
     st.sampled_from(ARGUMENT_COMMANDS),
     st.sampled_from(ARGUMENT_COMMANDS),
@@ -100,8 +171,7 @@ commands = st.one_of(
     unknown_commands.map(str.upper),
 )
 actions = st.one_of(
-    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(button_names())),
-              st.integers(0, 40)),
+    st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(button_names())), st.integers(0, 40)),
     st.builds(lambda c, n: f"{c}:{n}", st.sampled_from(sorted(all_names())), st.text(max_size=6)),
     st.text(max_size=64),
 )
@@ -259,8 +329,7 @@ async def test_any_conversation_gets_sane_replies(
         reply = await answer(request, services, errors_logged)
         # Follow the buttons a reply offers, as a curious user would.
         for row in reply.buttons[:1]:
-            press = Request(request.chat_id, request.user_id, request.chat_kind,
-                            action=row[0].data)
+            press = Request(request.chat_id, request.user_id, request.chat_kind, action=row[0].data)
             await answer(press, services, errors_logged)
 
 

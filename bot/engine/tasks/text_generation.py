@@ -52,9 +52,7 @@ class TextGenerationTask(Task):
     def parse_params(self, params: Mapping[str, Any]) -> StepParams:
         """Settings with defaults, all the forward's; sampling-only ones are None when greedy."""
         check_param_names(params, self.params)
-        max_new = int_param(
-            params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS
-        )
+        max_new = int_param(params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS)
         do_sample = bool_param(params, "do_sample", DEFAULTS["do_sample"])
         seed = optional_int_param(params, "seed", MIN_SEED, MAX_SEED)
         temperature = float_param(
