@@ -29,6 +29,28 @@ class TaskSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ModelTraits:
+    """How a model was trained to be used, where that differs from the plain defaults."""
+
+    # Text normalisation the model saw in training, applied before tokenisation:
+    # "" (none) or "pysentimiento" (handles, URLs, emoji as Spanish words, repeated letters).
+    text_preprocessing: str = ""
+
+
+# Known models' traits, by hub id. A local folder configured for a task is taken to be a copy
+# of that task's default model (what `prefetch` or a manual download gives).
+MODEL_TRAITS: dict[str, ModelTraits] = {
+    "pysentimiento/robertuito-pos": ModelTraits(text_preprocessing="pysentimiento"),
+    "pysentimiento/robertuito-sentiment-analysis": ModelTraits(
+        text_preprocessing="pysentimiento"
+    ),
+}
+
+HALF_PRECISION_UNSAFE = frozenset({"mt5", "t5"})
+"""Model types known to overflow in float16 (NaN or garbage): they run in bfloat16 or float32."""
+
+
 SPECS: dict[str, TaskSpec] = {
     spec.key: spec
     for spec in [
@@ -49,7 +71,7 @@ SPECS: dict[str, TaskSpec] = {
         TaskSpec(
             "summarize",
             "abstractive summary in Spanish",
-            "josmunpen/mt5-small-spanish-summarization",
+            "csebuetnlp/mT5_multilingual_XLSum",
             "summarization:SummarizationTask",
         ),
         TaskSpec(
@@ -61,7 +83,7 @@ SPECS: dict[str, TaskSpec] = {
         TaskSpec(
             "zero_shot",
             "zero-shot classification",
-            "Recognai/bert-base-spanish-wwm-cased-xnli",
+            "Recognai/zeroshot_selectra_medium",
             "zero_shot:ZeroShotTask",
         ),
         TaskSpec(
@@ -82,7 +104,7 @@ SPECS: dict[str, TaskSpec] = {
         TaskSpec(
             "sentiment",
             "sentiment (POS/NEG/NEU)",
-            "finiteautomata/bertweet-base-sentiment-analysis",
+            "pysentimiento/robertuito-sentiment-analysis",
             "text_classification:TextClassificationTask",
         ),
         TaskSpec(
@@ -113,6 +135,26 @@ def get_spec(key: str) -> TaskSpec:
 def model_id(key: str, configured: str = "") -> str:
     """The model a task uses: the configured hub id or folder, else the registry default."""
     return configured.strip() or get_spec(key).default_model
+
+
+def traits_for(key: str, configured: str = "") -> ModelTraits:
+    """The traits of the model a task uses; a local folder inherits its task default's."""
+    from pathlib import Path
+
+    model = model_id(key, configured)
+    if model in MODEL_TRAITS:
+        return MODEL_TRAITS[model]
+    if Path(model).expanduser().is_dir():
+        return MODEL_TRAITS.get(get_spec(key).default_model, ModelTraits())
+    return ModelTraits()
+
+
+SEED_MODELS: dict[str, str] = {
+    "summarize": "josmunpen/mt5-small-spanish-summarization",
+    "zero_shot": "Recognai/bert-base-spanish-wwm-cased-xnli",
+    "sentiment": "finiteautomata/bertweet-base-sentiment-analysis",
+}
+"""The first version's models where the default changed; still selectable with MODEL_<KEY>."""
 
 
 def create_task(key: str) -> Task:
