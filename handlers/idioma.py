@@ -12,6 +12,8 @@ from handlers.arguments import document_problem, percent, target_text, usage
 RUNNERS_UP = 3
 MIN_RUNNER_UP_SCORE = 0.01
 """Below 1 % a runner-up is noise, not a possibility worth naming."""
+FEW_WORDS = 4
+"""Below this many words no detector is reliable: the answer says so."""
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -24,7 +26,7 @@ async def handle(request: Request, services: Services) -> Reply:
     if not any(ch.isalpha() for ch in text):  # emoji, digits: no word to tell a language by
         return Reply.text(texts.LANGUAGE_UNKNOWN)
     [result] = await services.engine.run("language", [text])
-    return language_reply(result)
+    return language_reply(result, short=len(text.split()) < FEW_WORDS)
 
 
 def language_name(code: str) -> str:
@@ -32,8 +34,9 @@ def language_name(code: str) -> str:
     return escape(texts.LANGUAGE_NAMES.get(code.lower(), code))
 
 
-def language_reply(result: Classification) -> Reply:
-    """The best language with its percentage, and up to three likely others."""
+def language_reply(result: Classification, short: bool = False) -> Reply:
+    """The best language with its percentage, up to three likely others, and a word of caution
+    when the text is too short to be sure."""
     best = result.best
     if best.label == "und":
         return Reply.text(texts.LANGUAGE_UNKNOWN)
@@ -46,6 +49,8 @@ def language_reply(result: Classification) -> Reply:
     ]
     if others:
         lines.append(texts.LANGUAGE_RUNNERS_UP.format(others=", ".join(others)))
+    if short:
+        lines += ["", texts.LANGUAGE_TOO_SHORT]
     if result.truncated:
         lines += ["", texts.TRUNCATED_NOTE]
     return Reply.text("\n".join(lines))

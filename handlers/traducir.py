@@ -6,7 +6,9 @@ import dataclasses
 import re
 
 from bot import texts
+from bot.engine.errors import EngineError
 from bot.engine.results import Classification, Translation
+from bot.engine.spanish_english import EsEn, guess_spanish_or_english
 from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
@@ -17,9 +19,10 @@ from handlers.idioma import language_name
 FORCED_TARGET = re.compile(r"^\s*(en|es)\s*:\s*", re.IGNORECASE)
 TASK_INTO = {"en": "translate_es_en", "es": "translate_en_es"}
 TASK_FROM = {"es": "translate_es_en", "en": "translate_en_es"}
-RUNNER_UP_SCORE = 0.2
-"""langdetect wavers on short texts ("Hola amigo" may come out Italian first): a Spanish or
-English guess this likely still decides the direction."""
+LONG_ENOUGH_WORDS = 6
+"""From this many words on, langdetect is reliable enough to say a text is in a third language."""
+OTHER_LANGUAGE_SCORE = 0.9
+"""How sure langdetect must be of a third language before we refuse to translate."""
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -31,11 +34,10 @@ async def handle(request: Request, services: Services) -> Reply:
         return usage("traducir")
     if forced:
         return await translate(text, TASK_INTO[forced], services)
-    guesses = await guess_language(text, services)
-    task = task_for(guesses)
-    if task is None:
-        return cannot_translate(guesses)
-    return await translate(text, task, services)
+    source, other = await decide_source(text, services)
+    if source is None:
+        return cannot_translate(other)
+    return await translate(text, TASK_FROM[source], services)
 
 
 def split_forced_target(request: Request) -> tuple[str | None, str]:
@@ -49,21 +51,43 @@ def split_forced_target(request: Request) -> tuple[str | None, str]:
     return match.group(1).lower(), rest
 
 
-async def guess_language(text: str, services: Services) -> Classification:
-    """langdetect's quick guess: enough to choose between Spanish and English."""
+async def decide_source(text: str, services: Services) -> tuple[EsEn | None, Classification]:
+    """Spanish or English, from the words first; the language model settles the rest.
+
+    Returns the source language, or None with the guesses that name the third language.
+    """
+    guess = guess_spanish_or_english(text)
+    fast = await quick_guesses(text, services)
+    if fast.best.label == "und":  # no letters at all: nothing tells a language
+        return None, fast
+    if len(text.split()) >= LONG_ENOUGH_WORDS and fast.best.label not in TASK_FROM:
+        if fast.best.score >= OTHER_LANGUAGE_SCORE and fast.best.label != "und":
+            return None, fast
+    if guess.sure and guess.language is not None:
+        return guess.language, fast
+    model = await model_guesses(text, services)
+    scores = {item.label: item.score for item in (model or fast).labels}
+    spanish, english = scores.get("es", 0.0), scores.get("en", 0.0)
+    if spanish != english:
+        return ("es" if spanish > english else "en"), fast
+    return guess.language or "es", fast
+
+
+async def quick_guesses(text: str, services: Services) -> Classification:
+    """langdetect's guesses: no model, reliable on sentences, not on a word or two."""
     [guesses] = await services.engine.run("language", [text], fast=True)
     result: Classification = guesses
     return result
 
 
-def task_for(guesses: Classification) -> str | None:
-    """The translation task for the guessed language; None when it is neither es nor en."""
-    if guesses.best.label in TASK_FROM:
-        return TASK_FROM[guesses.best.label]
-    for guess in guesses.labels[1:]:
-        if guess.label in TASK_FROM and guess.score >= RUNNER_UP_SCORE:
-            return TASK_FROM[guess.label]
-    return None
+async def model_guesses(text: str, services: Services) -> Classification | None:
+    """The language model's scores, or None when it cannot run now (the quick guess stands)."""
+    try:
+        [guesses] = await services.engine.run("language", [text])
+    except EngineError:
+        return None
+    result: Classification = guesses
+    return result
 
 
 def cannot_translate(guesses: Classification) -> Reply:

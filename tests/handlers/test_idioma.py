@@ -38,3 +38,10 @@ def test_an_undetermined_language_is_said_plainly() -> None:
 
 async def test_empty_command_gives_usage(chat: Chat) -> None:
     assert plain(await chat.command("idioma", reply_text="   ")).startswith("Uso: /idioma")
+
+
+async def test_a_short_text_is_answered_with_a_word_of_caution(chat: Chat) -> None:
+    short = await chat.command("idioma", "Hola, ¿qué tal?")
+    assert texts.LANGUAGE_TOO_SHORT in short.parts[0]
+    long = await chat.command("idioma", "Hoy hace un día precioso para pasear por el parque.")
+    assert texts.LANGUAGE_TOO_SHORT not in long.parts[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot import texts
 from bot.engine.results import Translation
 from handlers.traducir import translation_reply
@@ -23,6 +25,38 @@ async def test_english_is_translated_into_spanish(chat: Chat) -> None:
     await chat.command("traducir", ENGLISH)
     assert requests_of(chat.services, "translate_en_es") == 1
     assert requests_of(chat.services, "translate_es_en") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("hola", "translate_es_en"),
+        ("gracias", "translate_es_en"),
+        ("vale", "translate_es_en"),
+        ("hola amigo mío", "translate_es_en"),
+        ("hello", "translate_en_es"),
+        ("thanks", "translate_en_es"),
+        ("I love you", "translate_en_es"),
+        ("ok", "translate_en_es"),
+    ],
+)
+async def test_a_word_or_two_goes_the_right_way_without_the_language_model(
+    chat: Chat, text: str, task: str
+) -> None:
+    reply = await chat.command("traducir", text)
+    source, target = ("español", "inglés") if task == "translate_es_en" else ("inglés", "español")
+    assert requests_of(chat.services, task) == 1
+    assert f"{source} → {target}" in plain(reply)
+    assert requests_of(chat.services, "language") == 0  # the words alone decided
+
+
+async def test_a_short_text_with_no_telling_words_asks_the_language_model(chat: Chat) -> None:
+    await chat.command("traducir", "Barcelona")
+    assert requests_of(chat.services, "language") == 1
+    translations = requests_of(chat.services, "translate_es_en") + requests_of(
+        chat.services, "translate_en_es"
+    )
+    assert translations == 1
 
 
 async def test_another_language_is_named_in_spanish_and_not_translated(chat: Chat) -> None:
