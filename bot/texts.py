@@ -238,6 +238,9 @@ SENTIMENT_EMOJI: dict[str, str] = {"POS": "😊", "NEG": "😞", "NEU": "😐"}
 # /idioma
 LANGUAGE_TITLE = "🌍 Idioma: <b>{name}</b> ({percent})"
 LANGUAGE_RUNNERS_UP = "Otras posibilidades: {others}"
+LANGUAGE_TOO_SHORT = (
+    "<i>⚠️ Es un texto muy corto: con tan pocas palabras no puedo estar seguro del idioma.</i>"
+)
 LANGUAGE_UNKNOWN = "🤔 No sé en qué idioma está ese texto: no tiene palabras en las que fijarme."
 
 # /completar

@@ -60,9 +60,9 @@ async def decide_source(text: str, services: Services) -> tuple[EsEn | None, Cla
     fast = await quick_guesses(text, services)
     if fast.best.label == "und":  # no letters at all: nothing tells a language
         return None, fast
-    if len(text.split()) >= LONG_ENOUGH_WORDS and fast.best.label not in TASK_FROM:
-        if fast.best.score >= OTHER_LANGUAGE_SCORE and fast.best.label != "und":
-            return None, fast
+    third = fast.best.label not in TASK_FROM and fast.best.score >= OTHER_LANGUAGE_SCORE
+    if third and len(text.split()) >= LONG_ENOUGH_WORDS:
+        return None, fast
     if guess.sure and guess.language is not None:
         return guess.language, fast
     model = await model_guesses(text, services)
