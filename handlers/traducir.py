@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 
 from bot import texts
 from bot.engine.errors import EngineError
@@ -61,7 +62,7 @@ async def decide_source(text: str, services: Services) -> tuple[EsEn | None, Cla
     if fast.best.label == "und":  # no letters at all: nothing tells a language
         return None, fast
     third = fast.best.label not in TASK_FROM and fast.best.score >= OTHER_LANGUAGE_SCORE
-    if third and len(text.split()) >= LONG_ENOUGH_WORDS:
+    if third and (len(text.split()) >= LONG_ENOUGH_WORDS or not mostly_latin(text)):
         return None, fast
     if guess.sure and guess.language is not None:
         return guess.language, fast
@@ -71,6 +72,13 @@ async def decide_source(text: str, services: Services) -> tuple[EsEn | None, Cla
     if spanish != english:
         return ("es" if spanish > english else "en"), fast
     return guess.language or "es", fast
+
+
+def mostly_latin(text: str) -> bool:
+    """Whether most letters are Latin: Arabic or Cyrillic script is no Spanish, however short."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum("LATIN" in unicodedata.name(ch, "") for ch in letters)
+    return latin * 2 >= len(letters)
 
 
 async def quick_guesses(text: str, services: Services) -> Classification:

@@ -110,3 +110,9 @@ def test_translation_is_escaped_and_a_cut_is_noted() -> None:
 
 def test_empty_translation_still_says_something() -> None:
     assert translation_reply(Translation("  ", "es", "en")).parts == [texts.TRANSLATION_EMPTY]
+
+
+async def test_a_short_text_in_another_script_is_refused_with_its_language(chat: Chat) -> None:
+    reply = await chat.command("traducir", "Привет, как дела сегодня?")
+    assert "ruso" in plain(reply)
+    assert requests_of(chat.services, "translate_es_en") == 0
