@@ -24,8 +24,8 @@ from tokenizers import pre_tokenizers
 from transformers import (
     AutoConfig,
     AutoTokenizer,
-    BertConfig,
     BertTokenizer,
+    ElectraConfig,
     GenerationConfig,
     GPT2Config,
     MarianConfig,
@@ -38,7 +38,7 @@ from transformers import (
 from bench import inputs
 from bot.engine.registry import create_task
 from bot.engine.tasks.zero_shot import DEFAULT_TEMPLATE
-from tests import tiny_models
+from tests import tiny_models, tiny_tokenizers
 
 _ENCODER_BASE: dict[str, Any] = {
     "hidden_size": 768,
@@ -48,10 +48,19 @@ _ENCODER_BASE: dict[str, Any] = {
 }
 
 FULL_SIZES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
-    # Recognai/bert-base-spanish-wwm-cased-xnli: BETO, a cased BERT-base with 31002 pieces.
+    # Recognai/zeroshot_selectra_medium: SELECTRA medium, a cased ELECTRA with 50000 pieces
+    # (intermediate size not recorded: ELECTRA's 4 x hidden).
     "zero_shot": (
-        BertConfig,
-        {**_ENCODER_BASE, "vocab_size": 31002, "max_position_embeddings": 512},
+        ElectraConfig,
+        {
+            "hidden_size": 384,
+            "embedding_size": 384,
+            "num_hidden_layers": 12,
+            "num_attention_heads": 6,
+            "intermediate_size": 1536,
+            "vocab_size": 50000,
+            "max_position_embeddings": 512,
+        },
     ),
     # PlanTL-GOB-ES/roberta-base-bne-sqac: RoBERTa base, 50262 byte-level BPE pieces.
     "qa": (
@@ -96,17 +105,17 @@ FULL_SIZES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
         GPT2Config,
         {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12},
     ),
-    # josmunpen/mt5-small-spanish-summarization: mT5-small, untied 250112-piece LM head.
+    # csebuetnlp/mT5_multilingual_XLSum: mT5-base, untied 250112-piece LM head.
     "summarize": (
         MT5Config,
         {
             "vocab_size": 250112,
-            "d_model": 512,
+            "d_model": 768,
             "d_kv": 64,
-            "d_ff": 1024,
-            "num_layers": 8,
-            "num_decoder_layers": 8,
-            "num_heads": 6,
+            "d_ff": 2048,
+            "num_layers": 12,
+            "num_decoder_layers": 12,
+            "num_heads": 12,
             "relative_attention_num_buckets": 32,
             "relative_attention_max_distance": 128,
             "feed_forward_proj": "gated-gelu",
@@ -153,7 +162,7 @@ def _fingerprint(key: str, full_size: bool, new_tokens: int | None) -> str:
     """What a cached folder was built from; a change means a rebuild."""
     sizes = FULL_SIZES[key][1] if full_size else {"tiny": tiny_models.HIDDEN}
     words = hashlib.sha256("\n".join(_benchmark_lines()).encode()).hexdigest()[:16]
-    facts = {"sizes": sizes, "new_tokens": new_tokens, "words": words, "version": 4}
+    facts = {"sizes": sizes, "new_tokens": new_tokens, "words": words, "version": 5}
     return json.dumps(facts, sort_keys=True)
 
 
@@ -228,13 +237,13 @@ def _benchmark_words() -> Iterator[None]:
 
 
 def _larger_vocab(helper: str) -> Any:
-    """Patch one of tiny_models' trainers (lines, vocab_size, ...) to learn more pieces."""
-    original = getattr(tiny_models, helper)
+    """Patch one of tiny_tokenizers' trainers (lines, vocab_size, ...) to learn more pieces."""
+    original = getattr(tiny_tokenizers, helper)
 
     def train(lines: Any, vocab_size: int, *args: Any, **kwargs: Any) -> Any:
         return original(lines, max(vocab_size, STAND_IN_VOCAB), *args, **kwargs)
 
-    return mock.patch.object(tiny_models, helper, train)
+    return mock.patch.object(tiny_tokenizers, helper, train)
 
 
 def _full_config(key: str, tiny: PretrainedConfig) -> PretrainedConfig:
@@ -250,7 +259,7 @@ def _tokenizer_size(folder: Path) -> int:
 
 
 def _add_whole_words(folder: Path) -> None:
-    """Give the WordPiece stand-in the benchmark's whole words, as BETO's 31k pieces have them.
+    """Give the WordPiece stand-in the benchmark's whole words, as SELECTRA's 50k pieces have them.
 
     tiny_models' WordPiece never holds a word longer than one letter whole ("E ##ste"), which
     doubles ids per word; the zero-shot hypothesis would take 12 ids instead of BETO's ~6.
