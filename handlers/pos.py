@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.engine.labels import normalize_label
 from bot.engine.results import PosResult, TaggedWord
 from bot.formatting import escape
 from bot.request import Reply, Request
@@ -24,8 +25,8 @@ async def handle(request: Request, services: Services) -> Reply:
 
 
 def tag_name(tag: str) -> str:
-    """A UPOS tag in Spanish (another tag set's own name, escaped, otherwise)."""
-    return texts.POS_NAMES.get(tag.upper(), escape(tag))
+    """A part of speech in Spanish; a tag we cannot name reads as "another category", never raw."""
+    return texts.POS_NAMES.get(normalize_label("pos", tag), texts.POS_UNKNOWN_NAME)
 
 
 def is_word(item: TaggedWord) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.engine.labels import normalize_label
 from bot.engine.results import Classification
-from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
 from handlers.arguments import document_problem, score_line, target_text, usage
@@ -22,17 +22,18 @@ async def handle(request: Request, services: Services) -> Reply:
 
 
 def sentiment_name(label: str) -> str:
-    """POS/NEG/NEU in Spanish words (another model's own label, escaped, otherwise)."""
-    return texts.SENTIMENT_NAMES.get(label.upper(), escape(label))
+    """Positive, negative or neutral in Spanish; a label we cannot name is never shown raw."""
+    return texts.SENTIMENT_NAMES.get(
+        normalize_label("sentiment", label), texts.SENTIMENT_UNKNOWN_NAME
+    )
 
 
 def sentiment_reply(result: Classification) -> Reply:
     """The winning sentiment in words, then every sentiment's bar."""
     best = result.best
+    emoji = texts.SENTIMENT_EMOJI.get(normalize_label("sentiment", best.label), "")
     lines = [
-        texts.SENTIMENT_TITLE.format(
-            name=sentiment_name(best.label), emoji=texts.SENTIMENT_EMOJI.get(best.label.upper(), "")
-        ).rstrip(),
+        texts.SENTIMENT_TITLE.format(name=sentiment_name(best.label), emoji=emoji).rstrip(),
         "",
     ]
     lines += [score_line(sentiment_name(item.label), item.score) for item in result.labels]

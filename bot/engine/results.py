@@ -52,7 +52,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class LabelScore:
-    """A label as the model names it (a language code, POS/NEG/NEU) and its probability."""
+    """A label under its one name (a language code, POS/NEG/NEU; see labels.py), its probability."""
 
     label: str
     score: float

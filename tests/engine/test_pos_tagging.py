@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from bot.engine.errors import InvalidInput
+from bot.engine.labels import UPOS_TAGS
+from bot.engine.registry import ModelTraits
 from bot.engine.results import PosResult
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.pos_tagging import (
@@ -15,8 +18,9 @@ from bot.engine.tasks.pos_tagging import (
     split_words,
     word_pieces,
 )
+from bot.engine.tasks.text_classification import special_frame
+from bot.engine.text_preprocessing import PYSENTIMIENTO
 from tests.engine.harness import LoadedTasks, check_request, run_loaded
-from tests.tiny_models import UPOS_TAGS
 
 LONG_TEXT = (
     "El pingüino y la cigüeña comen ñoquis en Añón de Moncayo. ¡Qué bonito! "
@@ -67,7 +71,8 @@ async def test_long_text_is_tagged_whole_in_windows(loaded: tuple[Task, LoadedMo
     assert all(f.length <= lm.max_length for f in features)
     results, ctx = await run_loaded(loaded, [LONG_TEXT])
     assert sum(ctx.forward_calls) == len(features)
-    assert len(results[0].words) == len(split_words(LONG_TEXT))
+    social = lm.traits.text_preprocessing == PYSENTIMIENTO
+    assert len(results[0].words) == len(split_words(LONG_TEXT, social=social))
     assert_tagged_once(LONG_TEXT, results[0])
 
 
@@ -109,3 +114,60 @@ def test_windows_cover_all_words_and_prefer_sentence_ends() -> None:
 def test_validate_rejects_malformed_input(inputs: Any, params: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
         check_request(PosTaggingTask(), inputs, params)
+
+
+TWEET = "Hola @ana_perez, mira https://t.co/LvRc5JJxvJ 🤣 jajajaja #BuenDía!!!!"
+TWEET_WORDS = ["Hola", "@ana_perez", ",", "mira", "https://t.co/LvRc5JJxvJ", "🤣", "jajajaja"]
+TWEET_WORDS += ["#BuenDía", "!", "!", "!", "!"]
+AS_TRAINED = ["Hola", "@usuario", ",", "mira", "url", "emoji cara revolviéndose de la risa emoji"]
+AS_TRAINED += ["jaja", "hashtag buen día", "!", "!", "!", "!"]
+
+
+def with_preprocessing(lm: LoadedModel, style: str) -> LoadedModel:
+    return dataclasses.replace(lm, traits=ModelTraits(text_preprocessing=style))
+
+
+def test_the_robertuito_stand_in_asks_for_pysentimiento(loaded: tuple[Task, LoadedModel]) -> None:
+    assert loaded[1].traits.text_preprocessing == PYSENTIMIENTO
+
+
+@pytest.mark.parametrize(
+    ("style", "model_words"),
+    [(PYSENTIMIENTO, AS_TRAINED), ("", None)],
+)
+def test_each_word_reaches_the_model_normalised_only_when_it_was_trained_so(
+    loaded: tuple[Task, LoadedModel], style: str, model_words: list[str] | None
+) -> None:
+    lm = with_preprocessing(loaded[1], style)
+    [feature] = PosTaggingTask().preprocess(lm, [TWEET], {})
+    if model_words is None:  # a plain model reads the text's own words, links in pieces
+        model_words = [word for word, _, _ in split_words(TWEET)]
+    else:
+        assert [word for word, _, _ in feature.meta["words"]] == TWEET_WORDS
+    pieces = word_pieces(lm.tokenizer, model_words)
+    prefix, suffix = special_frame(lm.tokenizer)
+    assert feature.input_ids == prefix + [t for ids in pieces for t in ids] + suffix
+    # Each word is read at its first token: an emoji's tag is that of "emoji", its first piece.
+    starts = [len(prefix) + sum(len(ids) for ids in pieces[:i]) for i in range(len(pieces))]
+    assert feature.meta["firsts"] == starts
+
+
+async def test_tags_land_on_the_users_own_words(loaded: tuple[Task, LoadedModel]) -> None:
+    task, lm = loaded
+    [result], _ = await run_loaded((task, with_preprocessing(lm, PYSENTIMIENTO)), [TWEET])
+    assert [word.word for word in result.words] == TWEET_WORDS
+    assert_tagged_once(TWEET, result)
+    handle = result.words[1]
+    assert (handle.start, handle.end) == (5, 15)
+
+
+async def test_prefixed_and_older_tags_come_out_as_upos(
+    loaded: tuple[Task, LoadedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, lm = loaded
+    count = lm.model.config.num_labels
+    lince = ["B-CONJ", "B-UNK", "I-NOUN", "B-PUNCT", "b-verb"]
+    id2label = {i: lince[i % len(lince)] for i in range(count)}
+    monkeypatch.setattr(lm.model.config, "id2label", id2label)
+    [result], _ = await run_loaded(loaded, ["El gato come pescado y bebe leche."])
+    assert {word.tag for word in result.words} <= {"CCONJ", "X", "NOUN", "PUNCT", "VERB"}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.engine.labels import UPOS_TAGS
 from bot.engine.results import PosResult, TaggedWord
 from handlers.pos import pos_reply
 from tests.handlers.conftest import Chat, plain
-from tests.tiny_models import UPOS_TAGS
 
 SENTENCE = "El gato de María duerme en el sofá. ¡Qué bonito!"
 
@@ -37,9 +37,22 @@ async def test_a_long_text_is_tagged_whole(chat: Chat) -> None:
     assert plain(reply).count(" — ") == 10 * 60
 
 
-def test_words_are_escaped_and_unknown_tags_shown_as_they_come() -> None:
+def test_words_are_escaped_and_unknown_tags_never_shown_raw() -> None:
     result = PosResult([TaggedWord("a&b", "WEIRD<", 0.5, 0, 3)])
-    assert "a&amp;b — <i>WEIRD&lt;</i>" in pos_reply(result).parts[0]
+    assert f"a&amp;b — <i>{texts.POS_UNKNOWN_NAME}</i>" in pos_reply(result).parts[0]
+
+
+def test_tags_as_another_tag_set_spells_them_are_named_in_spanish() -> None:
+    words = [TaggedWord("y", "B-CONJ", 0.9, 0, 1), TaggedWord("ok", "B-UNK", 0.9, 2, 4)]
+    text = plain(pos_reply(PosResult(words)))
+    assert "y — conjunción coordinante" in text
+    assert f"ok — {texts.POS_NAMES['X']}" in text
+
+
+async def test_handles_links_and_emoji_are_tagged_as_the_user_wrote_them(chat: Chat) -> None:
+    reply = await chat.command("pos", "Hola @ana_perez mira https://t.co/x 😊 jajajaja")
+    words = [line.split(" — ")[0] for line in plain(reply).splitlines()[1:] if line]
+    assert words == ["Hola", "@ana_perez", "mira", "https://t.co/x", "jajajaja"]
 
 
 async def test_only_punctuation_has_no_words_to_tag(chat: Chat) -> None:

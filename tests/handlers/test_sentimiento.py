@@ -26,5 +26,15 @@ def test_the_winner_is_the_first_line() -> None:
     assert "negativo" in first_line
 
 
+def test_other_spellings_are_named_and_unknown_labels_never_shown_raw() -> None:
+    result = Classification(
+        [LabelScore("positive", 0.6), LabelScore("joy", 0.3), LabelScore("LABEL_1", 0.1)]
+    )
+    text = plain(sentiment_reply(result))
+    assert text.splitlines()[0].startswith("Sentimiento: positivo")
+    assert texts.SENTIMENT_UNKNOWN_NAME in text
+    assert "joy" not in text and "LABEL_1" not in text and "positive" not in text
+
+
 async def test_empty_command_gives_usage(chat: Chat) -> None:
     assert plain(await chat.command("sentimiento")).startswith("Uso: /sentimiento")

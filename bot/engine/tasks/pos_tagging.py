@@ -4,6 +4,9 @@ We split the text into words ourselves (letters/digits with inner apostrophes, a
 mark or emoji on its own), so each word gets exactly one tag: that of its first sub-token.
 Long texts are packed into windows of whole words that fit the model, breaking after a
 sentence end where one is near; every word is tagged exactly once and nothing is dropped.
+A model trained on normalised text (RoBERTuito) reads each word normalised on its own, so tags
+still land on the user's words: a handle, a link or a hashtag is one word, and a word that
+becomes several (an emoji's Spanish name) takes the tag of its first piece.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from transformers import AutoModelForTokenClassification
 from bot.engine.results import PosResult, TaggedWord
 from bot.engine.tasks.base import Feature, LoadedModel, Task, pad_batch
 from bot.engine.tasks.checks import check_texts
-from bot.engine.tasks.text_classification import SCORE_DIGITS, label_names, special_frame
+from bot.engine.tasks.text_classification import SCORE_DIGITS, model_labels, special_frame
+from bot.engine.text_preprocessing import PYSENTIMIENTO, SOCIAL_TOKEN, normalize_word
 
 # Marks that belong to the character before them: accents, keycaps, variation selectors,
 # skin tones and emoji tag sequences.
@@ -34,29 +38,42 @@ _WORD = re.compile(
     rf"|[^\s{_MARKS}][{_MARKS}]*(?:\u200d[^\s{_MARKS}][{_MARKS}]*)*"  # a mark or a (ZWJ) emoji
     rf"|[{_MARKS}]+"  # stray marks still belong to some word
 )
+# Handles, links and hashtags first: the normaliser replaces each whole.
+_SOCIAL_WORD = re.compile(f"{SOCIAL_TOKEN.pattern}|{_WORD.pattern}")
 _SENTENCE_END = frozenset(".!?…;")
 
 
-def split_words(text: str) -> list[tuple[str, int, int]]:
-    """The words of a text with their character spans; no character outside them but spaces."""
-    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+def split_words(text: str, social: bool = False) -> list[tuple[str, int, int]]:
+    """The words of a text with their character spans; no character outside them but spaces.
+
+    With ``social``, a handle, a link or a hashtag is one word.
+    """
+    pattern = _SOCIAL_WORD if social else _WORD
+    return [(m.group(), m.start(), m.end()) for m in pattern.finditer(text)]
 
 
 def word_pieces(tokenizer: Any, words: list[str]) -> list[list[int]]:
-    """Token ids of each word, tokenised as pre-split words the way the model was fine-tuned."""
+    """Token ids of each word, tokenised as pre-split words the way the model was fine-tuned.
+
+    A word with spaces inside (a normalised emoji) is read as the words it holds.
+    """
     if not words:
         return []
+    parts = [word.split() or [word] for word in words]
+    flat = [part for word_parts in parts for part in word_parts]
+    owners = [i for i, word_parts in enumerate(parts) for _ in word_parts]
     pieces: list[list[int]] = [[] for _ in words]
     if getattr(tokenizer, "is_fast", False):
         encoding = tokenizer(
-            words, is_split_into_words=True, add_special_tokens=False, verbose=False
+            flat, is_split_into_words=True, add_special_tokens=False, verbose=False
         )
-        for token_id, word_id in zip(encoding["input_ids"], encoding.word_ids(), strict=True):
-            if word_id is not None:
-                pieces[word_id].append(token_id)
+        for token_id, part_id in zip(encoding["input_ids"], encoding.word_ids(), strict=True):
+            if part_id is not None:
+                pieces[owners[part_id]].append(token_id)
     else:
-        encoded = tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
-        pieces = [list(ids) for ids in encoded]
+        encoded = tokenizer(flat, add_special_tokens=False, verbose=False)["input_ids"]
+        for owner, ids in zip(owners, encoded, strict=True):
+            pieces[owner].extend(ids)
     unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
     # A word the normaliser erases still needs a position to be tagged at.
     return [ids or [unk] for ids in pieces]
@@ -101,11 +118,12 @@ class PosTaggingTask(Task):
         tokenizer = lm.tokenizer
         prefix, suffix = special_frame(tokenizer)
         budget = max(1, lm.max_length - len(prefix) - len(suffix))
+        style = lm.traits.text_preprocessing
         features: list[Feature] = []
         for index, text in enumerate(inputs):
-            words = split_words(text)
+            words = split_words(text, social=style == PYSENTIMIENTO)
             texts = [w for w, _, _ in words]
-            pieces = word_pieces(tokenizer, texts)
+            pieces = word_pieces(tokenizer, [normalize_word(style, w) for w in texts])
             for window in pack_words(texts, pieces, budget):
                 ids = list(prefix)
                 firsts = []
@@ -139,7 +157,7 @@ class PosTaggingTask(Task):
         params: Mapping[str, Any],
     ) -> list[PosResult]:
         """Each window's tags on its words; windows come in text order, so words do too."""
-        labels = label_names(lm)
+        labels = model_labels(lm, "pos")
         tagged: list[list[TaggedWord]] = [[] for _ in inputs]
         for feature, (ids, scores) in zip(features, raws, strict=True):
             words = feature.meta["words"]

@@ -3,7 +3,9 @@
 A text longer than the model's window is split at sentence boundaries into windows that fit
 (a sentence longer than a window is cut by tokens); every window is classified in the same
 forward and the label probabilities are averaged, weighted by each window's token count, so
-nothing is dropped and ``truncated`` stays False.
+nothing is dropped and ``truncated`` stays False. A model trained on normalised text (RoBERTuito:
+handles, links, emoji as words) reads the text normalised the same way; results carry each
+label under its one name (``bot.engine.labels``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification
 
+from bot.engine.labels import normalize_labels
 from bot.engine.results import Classification, LabelScore
 from bot.engine.tasks.base import Feature, LoadedModel, Task, pad_batch
 from bot.engine.tasks.sentences import pack_token_windows, split_sentences
+from bot.engine.text_preprocessing import normalize_text
 
 SCORE_DIGITS = 6
 """Scores are rounded so float noise from batch padding cannot change a result."""
@@ -39,11 +43,24 @@ def label_names(lm: LoadedModel) -> list[str]:
     return [str(id2label[i]) for i in range(len(id2label))]
 
 
+def model_labels(lm: LoadedModel, kind: str | None = None) -> list[str]:
+    """The model's labels in id order under their one name; the kind defaults to the task key."""
+    return normalize_labels(kind or lm.key, label_names(lm))
+
+
 def rank_labels(probs: np.ndarray, labels: list[str]) -> list[LabelScore]:
-    """All labels, best first; ties keep the model's label order so results are stable."""
-    scores = [round(float(p), SCORE_DIGITS) for p in probs]
-    order = sorted(range(len(labels)), key=lambda i: (-scores[i], i))
-    return [LabelScore(labels[i], min(1.0, max(0.0, scores[i]))) for i in order]
+    """All labels, best first; ties keep the model's label order so results are stable.
+
+    Two ids that name the same label (``POS`` and ``positive``) are one label: their
+    probabilities add up.
+    """
+    merged: dict[str, float] = {}
+    for label, p in zip(labels, probs, strict=True):
+        merged[label] = merged.get(label, 0.0) + float(p)
+    names = list(merged)
+    scores = [round(merged[name], SCORE_DIGITS) for name in names]
+    order = sorted(range(len(names)), key=lambda i: (-scores[i], i))
+    return [LabelScore(names[i], min(1.0, max(0.0, scores[i]))) for i in order]
 
 
 class TextClassificationTask(Task):
@@ -59,7 +76,8 @@ class TextClassificationTask(Task):
         prefix, suffix = special_frame(tokenizer)
         budget = max(1, lm.max_length - len(prefix) - len(suffix))
         features: list[Feature] = []
-        for index, text in enumerate(inputs):
+        for index, raw in enumerate(inputs):
+            text = normalize_text(lm.traits.text_preprocessing, raw)
             ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
             if len(ids) <= budget:
                 windows = [list(ids)]
@@ -90,7 +108,7 @@ class TextClassificationTask(Task):
         params: Mapping[str, Any],
     ) -> list[Classification]:
         """Average each text's window probabilities by window length and rank the labels."""
-        count, labels = len(inputs), label_names(lm)
+        count, labels = len(inputs), model_labels(lm)
         totals = np.zeros((count, len(labels)), dtype=np.float64)
         weights = np.zeros(count, dtype=np.float64)
         for feature, probs in zip(features, raws, strict=True):
