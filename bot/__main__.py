@@ -30,7 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sub.add_parser("webhook", help="run the Telegram bot behind a webhook (WEBHOOK_* settings)")
     prefetch = sub.add_parser("prefetch", help="download every configured model")
     prefetch.add_argument(
-        "--check", action="store_true", help="load each model and run a one-line smoke inference"
+        "--check",
+        action="store_true",
+        help="load each model and run its known-answer probes; exit code 1 if one fails",
     )
     sub.add_parser("status", help="print the engine status table")
     return parser.parse_args(argv)
@@ -76,6 +78,20 @@ def settings_problem(settings: Settings) -> str | None:
     unknown = [key for key in settings.preload if key not in SPECS]
     if unknown:
         return f"PRELOAD names unknown tasks: {', '.join(unknown)} (known: {', '.join(SPECS)})"
+    return generation_problem(settings)
+
+
+def generation_problem(settings: Settings) -> str | None:
+    """GENERATION_<KEY> must pass the task's own parameter checks, as a caller's would."""
+    from bot.engine.errors import InvalidInput
+    from bot.engine.registry import SPECS, create_task
+
+    for key in SPECS:
+        if generation := settings.generation_for(key):
+            try:
+                create_task(key).parse_params(generation)
+            except InvalidInput as exc:
+                return f"GENERATION_{key.upper()}: {exc}"
     return None
 
 
@@ -105,7 +121,7 @@ def run_telegram(settings: Settings, mode: str) -> int:
 
 
 def prefetch(settings: Settings, check: bool) -> int:
-    """Download the models, or with `check` load each and run it; non-zero if any failed."""
+    """Download the models, or with `check` load each and probe it; non-zero if any failed."""
     from rich.console import Console
     from rich.table import Table
 
@@ -123,13 +139,29 @@ def prefetch(settings: Settings, check: bool) -> int:
         console.print(table)
         return EXIT_FAILED if failed else 0
     rows = runtime.run_async(check_models(settings))
-    table = Table("task", "model", "load s", "MB", "result")
+    table = Table()
+    for column in ("task", "model", "probe", "expected", "got", "load s", "MB", "result"):
+        table.add_column(column, overflow="fold")  # a model's folder is never cut short
+    shown = ""
     for row in rows:
+        # A model's name and load figures once, on its first probe.
+        first = row.task != shown
+        shown = row.task
         table.add_row(
-            row.task, row.model, f"{row.load_seconds:.2f}", f"{row.bytes / 2**20:.1f}", row.outcome
+            row.task,
+            row.model if first else "",
+            row.probe,
+            row.expected,
+            row.got,
+            f"{row.load_seconds:.2f}" if first else "",
+            f"{row.bytes / 2**20:.1f}" if first else "",
+            row.outcome,
         )
     console.print(table)
-    return 0 if all(row.outcome == "ok" for row in rows) else EXIT_FAILED
+    wrong = [f"{row.task}: {row.probe}" for row in rows if row.outcome != "ok"]
+    if wrong:
+        console.print(f"{len(wrong)} of {len(rows)} probes failed: {', '.join(wrong)}")
+    return EXIT_FAILED if wrong else 0
 
 
 if __name__ == "__main__":

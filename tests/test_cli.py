@@ -22,6 +22,7 @@ import pytest
 from bot import texts
 from bot.__main__ import prefetch
 from bot.config import Settings
+from bot.engine.probes import PROBES, Case, Probe, probes_for
 from bot.formatting import html_to_plain
 from bot.logs import REDACTED, ScrubbingFormatter, secret_variants
 from bot.runtime import Shutdown, close_services, open_services
@@ -32,8 +33,10 @@ from tests.tiny_models import corrupt_model_folder
 
 REPO = Path(__file__).resolve().parents[1]
 ANA = UserSpec(id=1001, first_name="Ana", username="ana")
-# Takes a couple of seconds with the tiny models: translated sentence by sentence.
+# Takes a couple of seconds with the tiny models, greedy (GREEDY_TRANSLATION): translated
+# sentence by sentence.
 SLOW_REQUEST = "/traducir en: " + "El gato duerme en el sofá. " * 300
+GREEDY_TRANSLATION = {"GENERATION_TRANSLATE_ES_EN": "num_beams=1"}
 
 
 def plain(text: str) -> str:
@@ -86,19 +89,21 @@ def assert_in_order(output: str, expected: list[str]) -> None:
         position = found + len(text)
 
 
-def table_rows(output: str) -> dict[str, list[str]]:
-    """A rich table's rows by their first cell, wrapped cells joined back together."""
-    rows: dict[str, list[str]] = {}
-    last: list[str] = []
+def table_rows(output: str, key: int = 0) -> dict[str, list[str]]:
+    """A rich table's rows by their `key` cell, wrapped cells joined back together.
+
+    A row starts where its first cell has text; a line with an empty first cell continues it.
+    """
+    rows: list[list[str]] = []
     for line in output.splitlines():
         if line.count("│") < 3:
             continue
         cells = [cell.strip() for cell in line.split("│")[1:-1]]
-        if cells[0]:
-            last = rows[cells[0]] = cells
+        if cells[0] or not rows:
+            rows.append(cells)
         else:
-            last[:] = [f"{a} {b}".strip() for a, b in zip(last, cells, strict=True)]
-    return rows
+            rows[-1][:] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    return {row[key]: row for row in rows}
 
 
 @pytest.fixture
@@ -158,18 +163,30 @@ def test_piped_console_answers_every_command_in_order_and_exits_at_end_of_input(
 
 
 # prefetch and status
-def test_prefetch_check_loads_every_model_and_prints_a_table(
+PROBE_COLUMN = 2
+
+
+def test_prefetch_check_on_random_stand_ins_exits_1_naming_each_failed_probe(
     env: dict[str, str], tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
     result = run_bot(["prefetch", "--check"], env, tmp_path)
 
-    assert result.returncode == 0, result.stderr
-    rows = table_rows(result.stdout)
-    assert set(rows) == set(tiny_models)
-    for key, (_, model, seconds, megabytes, outcome) in rows.items():
-        assert model == str(tiny_models[key])
-        assert float(seconds) > 0 and float(megabytes) > 0
-        assert outcome == "ok"
+    # Random weights cannot know any answer: every probe fails but the poem's, which only asks
+    # for words after the opening. That they fail is what shows they test something.
+    assert result.returncode == 1, result.stderr
+    rows = table_rows(result.stdout, key=PROBE_COLUMN)
+    assert set(rows) == {probe.name for probe in PROBES}
+    for probe in PROBES:
+        task, model, _, expected, got, seconds, megabytes, outcome = rows[probe.name]
+        assert (task, expected) == (probe.task, probe.expected)
+        assert got and outcome == ("ok" if probe.task == "poem" else "failed"), rows[probe.name]
+        if probe is probes_for(task)[0]:  # a model's name and load figures on its first row
+            assert model.replace(" ", "") == str(tiny_models[task])
+            assert float(seconds) > 0 and float(megabytes) > 0
+    summary = result.stdout.split("probes failed:", 1)[1]
+    failed = [p for p in PROBES if p.task != "poem"]
+    assert f"{len(failed)} of {len(PROBES)} probes failed" in result.stdout
+    assert_in_order(" ".join(summary.split()), [f"{p.task}: {p.name}" for p in failed])
 
 
 def test_prefetch_check_fails_with_the_broken_model_marked_error(
@@ -180,12 +197,35 @@ def test_prefetch_check_fails_with_the_broken_model_marked_error(
 
     code = prefetch(settings, check=True)
 
-    assert code != 0
-    rows = table_rows(capsys.readouterr().out)
-    assert len(rows) == 10
-    for key, row in rows.items():
-        assert row[-1].startswith("error") if key == "zero_shot" else row[-1] == "ok"
-    assert str(broken) in rows["zero_shot"][1]
+    assert code == 1
+    rows = table_rows(capsys.readouterr().out, key=PROBE_COLUMN)
+    assert len(rows) == len(PROBES)
+    [zero_shot] = probes_for("zero_shot")
+    assert rows[zero_shot.name][-1] == "error"
+    assert rows[zero_shot.name][1].replace(" ", "") == str(broken)
+    assert "SafetensorError" in rows[zero_shot.name][4]
+    assert {row[-1] for name, row in rows.items() if name != zero_shot.name} == {"ok", "failed"}
+
+
+def test_prefetch_check_exits_0_when_every_probe_gets_its_answer(
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Probes any model passes (it only has to answer) stand in for real models' right answers."""
+    answers = Case("Hola.", "an answer", lambda result: (True, "yes"))
+    monkeypatch.setattr(
+        "bot.prefetch.probes_for",
+        lambda key: [Probe(key, f"{key} answers", (answers,))] if key == "pos" else [],
+    )
+    code = prefetch(make_settings(), check=True)
+
+    output = capsys.readouterr().out
+    assert code == 0, output
+    rows = table_rows(output, key=PROBE_COLUMN)
+    # A task without probes only has to answer its smoke input.
+    assert rows["pos answers"][-1] == rows["runs"][-1] == "ok"
+    assert "failed" not in output
 
 
 def test_status_prints_each_configured_model_without_loading_it(
@@ -313,7 +353,9 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
     chat = private_chat(ANA)
     async with (
         BotApiServer() as server,
-        bot_process(["polling"], telegram_env(env, server), tmp_path) as process,
+        bot_process(
+            ["polling"], telegram_env(env, server, **GREEDY_TRANSLATION), tmp_path
+        ) as process,
     ):
         await server.wait_until(lambda: bool(server.calls("getUpdates")), timeout=60)
         server.user_sends(chat, ANA, SLOW_REQUEST)

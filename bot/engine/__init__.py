@@ -152,7 +152,8 @@ class Engine:
                 raise InputTooLong(length, self.settings.max_input_chars)
         slot = self._cache.slots[task]
         # Checked once, before any model is loaded; the task trusts them from here on.
-        steps = slot.task.parse_params(params)
+        # GENERATION_<KEY> fills in what the caller leaves out; the model's own come last.
+        steps = slot.task.parse_params({**self.settings.generation_for(task), **params})
         slot.task.validate(inputs)
         if not inputs:
             return []

@@ -9,7 +9,9 @@ from typing import Any
 
 import torch
 
+from bot.engine.registry import HALF_PRECISION_UNSAFE, ModelTraits, task_keys, traits_for
 from bot.engine.tasks.base import LoadedModel, Task
+from bot.engine.tasks.generation import lengths_as_new_tokens
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
@@ -32,6 +34,23 @@ def resolve_dtype(setting: str, device: torch.device) -> torch.dtype:
     if setting == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
     return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[setting]
+
+
+def bfloat16_native(device: torch.device) -> bool:
+    """GPUs compute in bfloat16 from Ampere (compute capability 8.0) on; older ones emulate it."""
+    if device.type != "cuda":
+        return False
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
+def model_dtype(dtype: torch.dtype, model_type: str, device: torch.device) -> torch.dtype:
+    """The engine's dtype, except float16 for a model that overflows in it (mT5, T5).
+
+    Such a model gets bfloat16 (float32's range) where the GPU computes in it, else float32.
+    """
+    if dtype != torch.float16 or model_type not in HALF_PRECISION_UNSAFE:
+        return dtype
+    return torch.bfloat16 if bfloat16_native(device) else torch.float32
 
 
 def local_folder(model_id: str) -> Path | None:
@@ -73,8 +92,13 @@ def load_model(
     task: Task, key: str, model_id: str, device: torch.device, dtype: torch.dtype
 ) -> LoadedModel:
     """Load tokenizer and model (blocking: call from a worker thread)."""
+    from transformers import AutoConfig
+
     tokenizer = task.load_tokenizer(model_id)
-    model = task.model_class.from_pretrained(model_id, dtype=dtype)
+    config = AutoConfig.from_pretrained(model_id)
+    dtype = model_dtype(dtype, config.model_type, device)
+    model = task.model_class.from_pretrained(model_id, config=config, dtype=dtype)
+    lengths_as_new_tokens(model)
     model.to(device)
     model.eval()
     pad_id = tokenizer.pad_token_id
@@ -91,6 +115,7 @@ def load_model(
         dtype=dtype,
         pad_token_id=int(pad_id),
         max_length=task.max_length(model, tokenizer),
+        traits=traits_for(key, model_id) if key in task_keys() else ModelTraits(),
     )
 
 

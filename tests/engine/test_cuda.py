@@ -42,8 +42,10 @@ async def test_every_task_runs_in_half_precision(make_settings: Callable[..., Se
             assert len(await engine.run(task, [create_task(task).smoke_input()])) == 1, task
         status = engine.status()
         assert status.device.startswith("cuda") and status.dtype == "float16"
+        # mT5 overflows in float16: it gets bfloat16 on GPUs that compute in it, else float32.
+        safe = "bfloat16" if torch.cuda.get_device_capability() >= (8, 0) else "float32"
         for key, model in status.models.items():
-            assert model.loaded and model.dtype == "float16", key
+            assert model.loaded and model.dtype == (safe if key == "summarize" else "float16"), key
             assert model.device.startswith("cuda"), key
     finally:
         await engine.close()

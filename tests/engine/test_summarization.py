@@ -1,4 +1,4 @@
-"""Summarisation: chunks and rounds for long texts, batching invariance, limits, validation."""
+"""Summarisation: chunk summaries in order, rounds only when they are too many or too long."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import torch
 from bot.engine.errors import InvalidInput
 from bot.engine.results import Summary
 from bot.engine.tasks.base import LoadedModel
-from bot.engine.tasks.summarization import MAX_ROUNDS, SummarizationTask
+from bot.engine.tasks.summarization import (
+    MAX_JOINED,
+    MAX_ROUNDS,
+    SummarizationTask,
+    join_summaries,
+)
 from tests.engine.harness import LoadedTasks, check_request, run_direct, run_loaded
 from tests.tiny_models import spanish_corpus
 
@@ -45,19 +50,71 @@ async def test_result_type_and_fields(
     assert (result.chunks, result.rounds, result.truncated) == (1, 1, False)
 
 
+def chunk_summaries(
+    loaded: tuple[SummarizationTask, LoadedModel], text: str, **params: Any
+) -> list[str]:
+    """Each chunk of a text summarised on its own, in text order."""
+    task, lm = loaded
+    steps = task.parse_params(params)
+    summaries = []
+    for feature in task.preprocess(lm, [text], steps.preprocess):
+        with torch.inference_mode():
+            [ids] = task.forward(lm, [feature], steps.forward)
+        summaries.append(lm.tokenizer.decode(ids, skip_special_tokens=True).strip())
+    return summaries
+
+
 async def test_batched_equals_one_by_one(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
     inputs = ["Hola.", spanish_text(2500), "", spanish_text(600), "¿Dónde está el niño?"]
     alone, _ = await run_loaded(loaded, inputs, batch_size=1)
     together, ctx = await run_loaded(loaded, inputs)
     assert together == alone
-    assert alone[1].chunks > 1 and alone[1].rounds == 2
-    # Round one: every chunk of every text at once; round two: the one long text again.
-    assert ctx.forward_calls == [alone[1].chunks + 3, 1]
+    assert alone[1].chunks > 1 and alone[1].rounds == 1
+    # One round: every chunk of every text at once, the long text's summaries are the answer.
+    assert ctx.forward_calls == [alone[1].chunks + 3]
 
 
-async def test_long_text_is_summarised_in_rounds(
+async def test_a_few_chunk_summaries_are_the_summary_in_text_order(
     loaded: tuple[SummarizationTask, LoadedModel],
 ) -> None:
+    text = spanish_text(5000)
+    summaries = chunk_summaries(loaded, text, max_new_tokens=8)
+    assert 1 < len(summaries) <= MAX_JOINED
+    [result], ctx = await run_loaded(loaded, [text], max_new_tokens=8)
+    assert result.text == join_summaries(summaries)
+    assert (result.chunks, result.rounds, result.truncated) == (len(summaries), 1, False)
+    assert ctx.forward_calls == [len(summaries)]
+
+
+async def test_too_many_chunk_summaries_are_summarised_again(
+    loaded: tuple[SummarizationTask, LoadedModel],
+) -> None:
+    text = spanish_text(20_000)
+    [result], ctx = await run_loaded(loaded, [text], max_new_tokens=8)
+    # Short summaries that fit one window, but more than MAX_JOINED: one more round.
+    assert result.chunks > MAX_JOINED
+    assert (result.rounds, result.truncated) == (2, False)
+    assert ctx.forward_calls == [result.chunks, 1]
+
+
+async def test_chunk_summaries_too_long_for_one_window_are_summarised_again(
+    loaded: tuple[SummarizationTask, LoadedModel],
+) -> None:
+    text = spanish_text(5000)
+    [result], ctx = await run_loaded(loaded, [text], max_new_tokens=120, min_new_tokens=120)
+    assert 1 < result.chunks <= MAX_JOINED
+    assert 2 <= result.rounds <= MAX_ROUNDS and result.truncated is False
+    assert len(ctx.forward_calls) == result.rounds and ctx.forward_calls[0] == result.chunks
+
+
+def test_joined_summaries_read_as_sentences() -> None:
+    assert join_summaries(["Sube el pan"]) == "Sube el pan"
+    assert join_summaries(["Sube el pan", "", "¿Y el aceite?", "«Baja», dice."]) == (
+        "Sube el pan. ¿Y el aceite? «Baja», dice."
+    )
+
+
+async def test_long_text_is_read_whole(loaded: tuple[SummarizationTask, LoadedModel]) -> None:
     task, lm = loaded
     text = spanish_text(20_000)
     assert len(text) >= 20_000
@@ -67,9 +124,8 @@ async def test_long_text_is_summarised_in_rounds(
     results, ctx = await run_loaded(loaded, [text])
     [result] = results
     assert result.chunks == len(features)
-    assert 2 <= result.rounds <= MAX_ROUNDS and result.truncated is False
-    assert len(ctx.forward_calls) == result.rounds
-    assert ctx.forward_calls[0] == result.chunks and ctx.forward_calls[-1] == 1
+    assert 1 <= result.rounds <= MAX_ROUNDS and result.truncated is False
+    assert len(ctx.forward_calls) == result.rounds and ctx.forward_calls[0] == result.chunks
 
 
 async def test_rounds_are_capped_and_the_rest_is_cut(

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import torch
 
+from bot.engine.registry import ModelTraits
 from bot.engine.tasks.checks import check_param_names, check_texts
 
 T = TypeVar("T")
@@ -47,6 +48,8 @@ class LoadedModel:
     dtype: torch.dtype
     pad_token_id: int
     max_length: int
+    traits: ModelTraits = field(default_factory=ModelTraits)
+    """How the model was trained to be used (e.g. the text normalisation it expects)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class Task(ABC):
         """Turn each feature's raw output back into one result per input, in order."""
 
     def smoke_input(self) -> Any:
-        """A tiny input used by ``prefetch --check`` to prove the model runs."""
+        """A tiny input that must get an answer: ``prefetch --check`` for a task without probes."""
         return "Hola, ¿qué tal estás hoy?"
 
 

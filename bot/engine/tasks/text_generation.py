@@ -4,7 +4,9 @@ A prompt longer than the model's window minus ``max_new_tokens`` keeps only its 
 model input (truncated=True); the returned text still starts with the whole prompt. Rows are
 left-padded with position ids taken from the attention mask, so a prompt gets the same greedy
 continuation alone or batched with others. With a ``seed``, each row is sampled from its own
-freshly seeded RNG.
+freshly seeded RNG. Length, temperature, top_p and repetition penalty are the model's published
+ones where it has them (``DEFAULTS`` otherwise); poems are sampled unless a caller or
+``GENERATION_POEM`` says ``do_sample=false``: "Otro" relies on it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from bot.engine.tasks.checks import (
     check_param_names,
     check_texts,
     float_param,
-    int_param,
     optional_int_param,
 )
+from bot.engine.tasks.generation import published_float, published_new_tokens
 
 DEFAULTS: dict[str, Any] = {
     "max_new_tokens": 60,
@@ -36,7 +38,41 @@ DEFAULTS: dict[str, Any] = {
     "seed": None,
     "repetition_penalty": 1.2,
 }
+"""What a poem gets where neither the caller nor the model says otherwise."""
 MAX_NEW_TOKENS = 200
+BOUNDS: dict[str, tuple[float, float]] = {
+    "temperature": (0, 10),
+    "top_p": (0, 1),
+    "repetition_penalty": (0, 10),
+}
+"""(above, at most) for each number setting."""
+
+
+def optional_float(params: Mapping[str, Any], name: str) -> float | None:
+    """A number setting within its BOUNDS, or None when absent (the model's then)."""
+    if params.get(name) is None:
+        return None
+    above, at_most = BOUNDS[name]
+    return float_param(params, name, 0.0, above=above, at_most=at_most)
+
+
+def new_tokens(lm: LoadedModel, asked: Any) -> int:
+    """How many tokens to write: the caller's, else the model's published, else DEFAULTS'."""
+    if isinstance(asked, int):
+        return asked
+    published: int | None = published_new_tokens(lm, "max", MAX_NEW_TOKENS)
+    return published or int(DEFAULTS["max_new_tokens"])
+
+
+def resolved(lm: LoadedModel, params: Mapping[str, Hashable]) -> dict[str, Any]:
+    """The forward's settings: the caller's, else the model's published ones, else DEFAULTS."""
+    settings: dict[str, Any] = dict(params)
+    settings["max_new_tokens"] = new_tokens(lm, params["max_new_tokens"])
+    for name, (above, at_most) in BOUNDS.items():
+        if settings[name] is None and (name == "repetition_penalty" or settings["do_sample"]):
+            value = published_float(lm, name, above, at_most)
+            settings[name] = DEFAULTS[name] if value is None else value
+    return settings
 
 
 class TextGenerationTask(Task):
@@ -50,18 +86,13 @@ class TextGenerationTask(Task):
         check_texts(inputs, allow_empty=True)
 
     def parse_params(self, params: Mapping[str, Any]) -> StepParams:
-        """Settings with defaults, all the forward's; sampling-only ones are None when greedy."""
+        """All the forward's; None is the model's own; sampling-only ones are None when greedy."""
         check_param_names(params, self.params)
-        max_new = int_param(params, "max_new_tokens", DEFAULTS["max_new_tokens"], 1, MAX_NEW_TOKENS)
+        max_new = optional_int_param(params, "max_new_tokens", 1, MAX_NEW_TOKENS)
         do_sample = bool_param(params, "do_sample", DEFAULTS["do_sample"])
         seed = optional_int_param(params, "seed", MIN_SEED, MAX_SEED)
-        temperature = float_param(
-            params, "temperature", DEFAULTS["temperature"], above=0, at_most=10
-        )
-        top_p = float_param(params, "top_p", DEFAULTS["top_p"], above=0, at_most=1)
-        penalty = float_param(
-            params, "repetition_penalty", DEFAULTS["repetition_penalty"], above=0, at_most=10
-        )
+        temperature = optional_float(params, "temperature")
+        top_p = optional_float(params, "top_p")
         return StepParams(
             preprocess={"max_new_tokens": max_new},
             forward={
@@ -70,7 +101,7 @@ class TextGenerationTask(Task):
                 "temperature": temperature if do_sample else None,
                 "top_p": top_p if do_sample else None,
                 "seed": seed if do_sample else None,
-                "repetition_penalty": penalty,
+                "repetition_penalty": optional_float(params, "repetition_penalty"),
             },
         )
 
@@ -79,7 +110,7 @@ class TextGenerationTask(Task):
     ) -> list[Feature]:
         """Token ids of each prompt, keeping the last ones that leave room for the new tokens."""
         tokenizer = lm.tokenizer
-        room = max(1, lm.max_length - params["max_new_tokens"])
+        room = max(1, lm.max_length - new_tokens(lm, params["max_new_tokens"]))
         start_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else lm.pad_token_id
         # Read here, where the tokenizer may be touched, for the forward to stop at.
         eos_id = tokenizer.eos_token_id
@@ -108,21 +139,22 @@ class TextGenerationTask(Task):
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[list[int]]:
         """One ``generate`` call over left-padded rows."""
+        settings = resolved(lm, params)
         batch = pad_batch(features, lm.pad_token_id, lm.device, left=True)
         mask = batch["attention_mask"]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         eos_id = features[0].meta["eos"]
         options: dict[str, Any] = {
-            "max_new_tokens": params["max_new_tokens"],
-            "do_sample": params["do_sample"],
-            "repetition_penalty": params["repetition_penalty"],
+            "max_new_tokens": settings["max_new_tokens"],
+            "do_sample": settings["do_sample"],
+            "repetition_penalty": settings["repetition_penalty"],
             "num_beams": 1,
             "pad_token_id": lm.pad_token_id,
         }
         if eos_id is not None:
             options["eos_token_id"] = eos_id
-        if params["do_sample"]:
-            options.update(temperature=params["temperature"], top_p=params["top_p"])
+        if settings["do_sample"]:
+            options.update(temperature=settings["temperature"], top_p=settings["top_p"])
         output = lm.model.generate(**batch, position_ids=positions, **options)
         width = batch["input_ids"].shape[1]
         rows = []

@@ -4,6 +4,9 @@ Each text is split at blank lines into paragraphs and each paragraph into senten
 sentences are packed into pieces that fit comfortably in the model window and every piece is one
 feature. Each piece stops at its own length limit (carried in ``meta``), so pieces of any length
 from any request batch together and a piece's output never depends on its batch neighbours.
+Beams are the model's published ones (opus-mt: 4) unless the caller or ``GENERATION_<KEY>``
+says otherwise; the rest of its generation config (``bad_words_ids``, ``length_penalty``...)
+``generate`` applies by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessor
 
 from bot.engine.results import Translation
 from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
-from bot.engine.tasks.checks import check_param_names, check_texts, int_param, optional_int_param
+from bot.engine.tasks.checks import check_param_names, check_texts, optional_int_param
+from bot.engine.tasks.generation import published_int
 from bot.engine.tasks.sentences import (
     pack_sentences,
     split_paragraphs,
@@ -48,6 +52,13 @@ def eos_token_ids(lm: LoadedModel) -> list[int]:
     if eos is None:
         eos = lm.tokenizer.eos_token_id
     return [int(e) for e in (eos if isinstance(eos, list) else [eos])]
+
+
+def beams(lm: LoadedModel, asked: Hashable) -> int:
+    """The beams asked for, else the model's published ones (capped), else greedy."""
+    if isinstance(asked, int):
+        return asked
+    return published_int(lm, "num_beams", 1, MAX_BEAMS) or 1
 
 
 class RowLimitProcessor(LogitsProcessor):
@@ -86,7 +97,7 @@ class TranslationTask(Task):
         check_texts(inputs, allow_empty=True)
 
     def parse_params(self, params: Mapping[str, Any]) -> StepParams:
-        """Beams are what a batch shares; the length cap is each piece's own limit."""
+        """Beams are what a batch shares (None: the model's); the length cap is each piece's own."""
         check_param_names(params, self.params)
         return StepParams(
             preprocess={
@@ -94,7 +105,7 @@ class TranslationTask(Task):
                     params, "max_new_tokens", 1, MAX_NEW_TOKENS_LIMIT
                 )
             },
-            forward={"num_beams": int_param(params, "num_beams", 1, 1, MAX_BEAMS)},
+            forward={"num_beams": optional_int_param(params, "num_beams", 1, MAX_BEAMS)},
         )
 
     def smoke_input(self) -> Any:
@@ -138,7 +149,7 @@ class TranslationTask(Task):
         self, lm: LoadedModel, features: list[Feature], params: Mapping[str, Hashable]
     ) -> list[Any]:
         """Generate every piece; each row stops at EOS or at its own limit."""
-        num_beams = int(params["num_beams"])  # type: ignore[call-overload]
+        num_beams = beams(lm, params["num_beams"])
         limits = [int(f.meta["limit"]) for f in features]
         eos_ids = eos_token_ids(lm)
         batch = pad_batch(features, lm.pad_token_id, lm.device)
