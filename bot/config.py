@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import texts
 
 CommaList = Annotated[list[str], NoDecode]
 CommaInts = Annotated[list[int], NoDecode]
+GenerationValue = bool | int | float
+GenerationSettings = Annotated[dict[str, GenerationValue], NoDecode]
+
+_GENERATION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _split(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def parse_generation(value: object, setting: str) -> object:
+    """``num_beams=2,max_new_tokens=64`` as typed values; the task checks names and ranges.
+
+    Raises ValueError naming the setting, so a typo stops the bot at start, not at first use.
+    """
+    if not isinstance(value, str):
+        return value
+    parsed: dict[str, GenerationValue] = {}
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        name, equals, raw = (x.strip() for x in part.partition("="))
+        if not equals or not _GENERATION_NAME.match(name):
+            raise ValueError(f"{setting}: write name=value pairs separated by commas, got {part!r}")
+        if name in parsed:
+            raise ValueError(f"{setting}: {name} is given twice")
+        parsed[name] = _generation_value(raw, name, setting)
+    return parsed
+
+
+def _generation_value(raw: str, name: str, setting: str) -> GenerationValue:
+    """true/false, an integer or a number; nothing else is a generation setting."""
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    raise ValueError(f"{setting}: {name} must be a number, true or false, got {raw!r}")
 
 
 class Settings(BaseSettings):
@@ -45,6 +82,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     data_retention_days: int = Field(default=30, ge=0)
     question_idle_minutes: int = Field(default=10, ge=1)
+    # Chat state, rate limits and refusals in Redis, shared by every bot process; empty: SQLite.
+    redis_url: str = ""
 
     # Limits
     max_input_chars: int = Field(default=20_000, ge=1)
@@ -74,6 +113,13 @@ class Settings(BaseSettings):
     model_sentiment: str = ""
     model_language: str = ""
 
+    # Generation settings per generative task, over the model's own generation config and under
+    # a caller's explicit parameters: "num_beams=2,max_new_tokens=64"; empty keeps the model's.
+    generation_translate_es_en: GenerationSettings = Field(default_factory=dict)
+    generation_translate_en_es: GenerationSettings = Field(default_factory=dict)
+    generation_summarize: GenerationSettings = Field(default_factory=dict)
+    generation_poem: GenerationSettings = Field(default_factory=dict)
+
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -82,6 +128,17 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator(
+        "generation_translate_es_en",
+        "generation_translate_en_es",
+        "generation_summarize",
+        "generation_poem",
+        mode="before",
+    )
+    @classmethod
+    def _generation_pairs(cls, value: object, info: ValidationInfo) -> object:
+        return parse_generation(value, str(info.field_name).upper())
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -103,6 +160,11 @@ class Settings(BaseSettings):
         """
         value: str = getattr(self, f"model_{key}", "")
         return value
+
+    def generation_for(self, key: str) -> dict[str, GenerationValue]:
+        """The generation settings configured for a task key (GENERATION_<KEY>); {} if none."""
+        value: dict[str, GenerationValue] = getattr(self, f"generation_{key}", {})
+        return dict(value)
 
     @property
     def database_path(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.access import ChatAllowList, RateLimiter
+from bot.access import ChatAllowList, RateLimiter, memory_for
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -23,5 +23,6 @@ class Services:
     allow_list: ChatAllowList = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rate_limiter = RateLimiter(self.settings.rate_limit_per_minute)
-        self.allow_list = ChatAllowList(frozenset(self.settings.allowed_chats))
+        memory = memory_for(self.store)  # Redis's when the store is in Redis
+        self.rate_limiter = RateLimiter(self.settings.rate_limit_per_minute, memory)
+        self.allow_list = ChatAllowList(frozenset(self.settings.allowed_chats), memory)

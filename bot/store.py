@@ -1,7 +1,7 @@
 """Per-chat state behind one async protocol: reading texts, question mode, texts behind buttons.
 
-Handlers see only `Store`; `SQLiteStore` keeps it in a file today, and another implementation
-(Redis) can stand behind the same protocol without a handler noticing.
+Handlers see only `Store`: `SQLiteStore` keeps it in a file (the embedded default), and
+`RedisStore` (bot/store_redis.py, when REDIS_URL is set) in Redis, shared by every bot process.
 """
 
 from __future__ import annotations
@@ -95,8 +95,17 @@ class Store(Protocol):
         ...
 
 
+def now() -> float:
+    """Wall-clock seconds for ages and idle times: one seam, so tests move time for every store."""
+    return time.time()
+
+
 async def open_store(settings: Settings) -> Store:
-    """The store a run uses: one place to choose the implementation."""
+    """The store a run uses: one place to choose the implementation (REDIS_URL, else SQLite)."""
+    if settings.redis_url:
+        from bot.store_redis import RedisStore  # imported only when used: redis is slow to import
+
+        return await RedisStore.open(settings.redis_url)
     return await SQLiteStore.open(settings.database_path)
 
 
@@ -156,7 +165,7 @@ class SQLiteStore:
                 "INSERT INTO contexts (chat_id, text, updated) VALUES (?, ?, ?) "
                 "ON CONFLICT(chat_id) DO UPDATE "
                 "SET text = excluded.text, updated = excluded.updated",
-                (chat_id, text, time.time()),
+                (chat_id, text, now()),
             ),
         )
 
@@ -171,20 +180,20 @@ class SQLiteStore:
             (
                 "INSERT OR REPLACE INTO question_mode (chat_id, user_id, last_active) "
                 "VALUES (?, ?, ?)",
-                (chat_id, user_id, time.time()),
+                (chat_id, user_id, now()),
             ),
         )
 
     async def in_questions(self, chat_id: int, user_id: int, idle_seconds: float) -> bool:
         """True while the user is in question mode and has not been idle too long; else ends it."""
-        return await self._run(_still_asking, chat_id, user_id, time.time() - idle_seconds)
+        return await self._run(_still_asking, chat_id, user_id, now() - idle_seconds)
 
     async def touch_questions(self, chat_id: int, user_id: int) -> None:
         await self._run(
             _changed,
             (
                 "UPDATE question_mode SET last_active = ? WHERE chat_id = ? AND user_id = ?",
-                (time.time(), chat_id, user_id),
+                (now(), chat_id, user_id),
             ),
         )
 
@@ -197,7 +206,7 @@ class SQLiteStore:
 
     # Texts behind buttons
     async def save_text(self, chat_id: int, text: str) -> int:
-        return await self._run(_insert_text, chat_id, text, time.time())
+        return await self._run(_insert_text, chat_id, text, now())
 
     async def get_text(self, chat_id: int, text_id: int) -> str | None:
         found = await self._run(
@@ -218,7 +227,7 @@ class SQLiteStore:
 
     async def purge(self, older_than_days: float) -> int:
         """Delete reading texts and saved texts older than the retention period."""
-        cutoff = time.time() - older_than_days * 86400
+        cutoff = now() - older_than_days * 86400
         return await self._run(
             _changed,
             ("DELETE FROM contexts WHERE updated < ?", (cutoff,)),

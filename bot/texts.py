@@ -319,3 +319,7 @@ LANGUAGE_NAMES: dict[str, str] = {
 
 # /clasificar without labels: the DEFAULT_LABELS setting's default
 DEFAULT_LABELS: tuple[str, ...] = ("deportes", "política", "economía", "tecnología", "cultura")
+
+# Labels a model names that we have no Spanish name for (/pos, /sentimiento): never shown raw
+POS_UNKNOWN_NAME = "otra categoría"
+SENTIMENT_UNKNOWN_NAME = "otro sentimiento"

@@ -81,24 +81,24 @@ def _log_request(request: Request, outcome: str, seconds: float) -> None:
     log.info("request", extra={"fields": fields})
 
 
-def _gate(request: Request, services: Services) -> Reply | None:
+async def _gate(request: Request, services: Services) -> Reply | None:
     """ALLOWED_CHATS and the per-user rate limit; a Reply here means nothing runs."""
     if not services.allow_list.allows(request.chat_id):
-        refuse = services.allow_list.first_refusal(request.chat_id)
+        refuse = await services.allow_list.first_refusal(request.chat_id)
         return Reply.text(texts.NOT_ALLOWED) if refuse else Reply()
     addressed = request.command is not None or request.action is not None
     if not addressed and not (request.is_private or request.replies_to_bot):
         return None  # group chatter: the plain-text handler decides, nothing to count
-    wait = services.rate_limiter.wait_seconds(request.user_id)
+    wait = await services.rate_limiter.wait_seconds(request.user_id)
     if not wait:
         return None
-    if services.rate_limiter.should_warn(request.user_id):
+    if await services.rate_limiter.should_warn(request.user_id):
         return Reply.text(texts.RATE_LIMITED.format(seconds=max(1, round(wait))))
     return Reply()
 
 
 async def _route(request: Request, services: Services) -> Reply:
-    if (refusal := _gate(request, services)) is not None:
+    if (refusal := await _gate(request, services)) is not None:
         return refusal
     if request.action is not None:
         from handlers import acciones

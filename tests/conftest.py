@@ -23,6 +23,7 @@ from bot.engine import Engine
 from bot.engine.registry import TASK_KEYS
 from bot.services import Services
 from bot.store import SQLiteStore, Store
+from tests.redis_server import RedisServer
 from tests.tiny_models import build_all
 
 hf_logging.disable_progress_bar()
@@ -82,6 +83,20 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 @pytest.fixture
 def services(settings: Settings, engine: Engine, store: Store) -> Services:
     return Services(settings=settings, engine=engine, store=store, bot_username="TertuliaTestBot")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server (AOF on) for the session; skips, saying why, where there is none."""
+    with RedisServer.running(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url
 
 
 class FakeClock:

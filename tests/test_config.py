@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot import texts
+from bot.__main__ import settings_problem
 from bot.config import Settings
 from bot.engine.registry import SPECS, model_id
 
@@ -67,3 +68,56 @@ def test_bad_values_are_refused_at_start(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_generation_settings_are_typed_name_value_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENERATION_SUMMARIZE", "num_beams=2, max_new_tokens=64,")
+    monkeypatch.setenv("GENERATION_POEM", "do_sample=false,top_p=0.8,seed=7")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.generation_for("summarize") == {"num_beams": 2, "max_new_tokens": 64}
+    poem = settings.generation_for("poem")
+    assert poem == {"do_sample": False, "top_p": 0.8, "seed": 7}
+    assert [type(value) for value in poem.values()] == [bool, float, int]
+    assert settings.generation_for("translate_es_en") == {}
+    assert settings.generation_for("qa") == {}  # no such setting: nothing to add
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("num_beams", "write name=value pairs"),
+        ("num_beams=many", "num_beams must be a number, true or false"),
+        ("num_beams=2,num_beams=3", "num_beams is given twice"),
+        ("Num Beams=2", "write name=value pairs"),
+    ],
+)
+def test_malformed_generation_settings_are_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("GENERATION_TRANSLATE_EN_ES", value)
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert f"GENERATION_TRANSLATE_EN_ES: {problem}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("GENERATION_TRANSLATE_ES_EN", "num_beams=9", "num_beams must be an integer between 1"),
+        ("GENERATION_SUMMARIZE", "temperature=0.5", "unknown parameters ['temperature']"),
+        ("GENERATION_POEM", "top_p=2", "top_p must be a number above 0"),
+        ("GENERATION_POEM", "do_sample=1", "do_sample must be true or false"),
+    ],
+)
+def test_generation_settings_pass_the_task_checks_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    found = settings_problem(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert found is not None and found.startswith(f"{name}: {problem}")
+
+
+def test_good_generation_settings_are_no_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENERATION_TRANSLATE_ES_EN", "num_beams=2,max_new_tokens=64")
+    monkeypatch.setenv("GENERATION_POEM", "max_new_tokens=40,temperature=0.7")
+    assert settings_problem(Settings(_env_file=None)) is None  # type: ignore[call-arg]

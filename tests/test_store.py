@@ -1,7 +1,8 @@
 """The Store contract: what each chat keeps and how it is forgotten, for every implementation.
 
-Each test runs once per entry in IMPLEMENTATIONS. Faults that only a file can have (corrupt,
-locked, unwritable) are in tests/test_store_sqlite.py.
+Each test runs once per entry in IMPLEMENTATIONS: SQLite, and a real redis-server (skipped, with
+the reason, where none is installed). Faults of one implementation are in
+tests/test_store_sqlite.py and tests/test_store_redis.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from bot.config import Settings
 from bot.store import SQLiteStore, Store, StoreError
+from bot.store_redis import RedisStore
 from tests.conftest import FakeClock
 
 DAY = 86400.0
@@ -24,22 +26,28 @@ HERE, THERE = 100, -500
 OpenStore = Callable[[], Awaitable[Store]]
 
 
-async def sqlite_store(place: Path) -> Store:
-    return await SQLiteStore.open(place / "tertulia.sqlite3")
+def sqlite_store(request: pytest.FixtureRequest) -> OpenStore:
+    path: Path = request.getfixturevalue("tmp_path") / "data" / "tertulia.sqlite3"
+    return lambda: SQLiteStore.open(path)
 
 
-# Every implementation of Store, opened over a place of its own for each test.
-IMPLEMENTATIONS: list[Callable[[Path], Awaitable[Store]]] = [sqlite_store]
+def redis_store(request: pytest.FixtureRequest) -> OpenStore:
+    url: str = request.getfixturevalue("redis_url")  # an emptied Redis, or a skip saying why
+    return lambda: RedisStore.open(url)
+
+
+# Every implementation of Store: given the test, how to open it over a place of its own.
+IMPLEMENTATIONS: list[Callable[[pytest.FixtureRequest], OpenStore]] = [sqlite_store, redis_store]
 
 
 @pytest.fixture(params=IMPLEMENTATIONS, ids=lambda opener: opener.__name__)
-async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenStore]:
+async def open_store(request: pytest.FixtureRequest) -> AsyncIterator[OpenStore]:
     """Opens the implementation over the same data each time, as a restarted bot would."""
-    opener: Callable[[Path], Awaitable[Store]] = request.param
+    opener: OpenStore = request.param(request)
     opened: list[Store] = []
 
     async def open_() -> Store:
-        store = await opener(tmp_path / "data")
+        store = await opener()
         opened.append(store)
         return store
 
@@ -80,6 +88,22 @@ async def test_everything_survives_reopening(open_store: OpenStore) -> None:
     assert await again.get_context(HERE) == f"Texto de lectura de {HERE}."
     assert await again.in_questions(HERE, ANA, idle_seconds=60)
     assert await again.get_text(HERE, text_id) == f"Texto de un botón de {HERE}."
+
+
+async def test_two_bot_processes_share_one_store(open_store: OpenStore) -> None:
+    """Two stores open at once over the same data: unique ids, and each reads the other's."""
+    ours, theirs = await open_store(), await open_store()
+    ids = await asyncio.gather(
+        *(store.save_text(HERE, f"Texto {n}.") for n in range(10) for store in (ours, theirs))
+    )
+    assert len(set(ids)) == len(ids)
+    assert await theirs.get_text(HERE, ids[0]) == "Texto 0."
+    await ours.set_context(HERE, "Escrito por uno.")
+    await theirs.start_questions(HERE, ANA)
+    assert await theirs.get_context(HERE) == "Escrito por uno."
+    assert await ours.in_questions(HERE, ANA, idle_seconds=60)
+    await theirs.forget_chat(HERE)
+    assert await ours.get_context(HERE) is None
 
 
 # Question mode
@@ -210,12 +234,20 @@ async def test_a_closed_store_refuses_calls_with_a_store_error(store: Store) -> 
 # Wired into the bot
 
 
+@pytest.fixture(params=["sqlite", "redis"])
+def store_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that choose each implementation: REDIS_URL set, or empty for SQLite."""
+    return {"redis_url": request.getfixturevalue("redis_url")} if request.param == "redis" else {}
+
+
 async def test_a_running_bot_keeps_purging_old_texts(
-    make_settings: Callable[..., Settings], clock: FakeClock
+    make_settings: Callable[..., Settings], store_settings: dict[str, str], clock: FakeClock
 ) -> None:
     from bot.runtime import close_services, open_services, purge_periodically
 
-    services = await open_services(make_settings(data_retention_days=30))
+    settings = make_settings(data_retention_days=30, **store_settings)
+    services = await open_services(settings)
+    assert type(services.store) is (RedisStore if settings.redis_url else SQLiteStore)
     try:
         await services.store.set_context(HERE, "Un texto que caduca.")
         purging = asyncio.create_task(purge_periodically(services, every=0.01))

@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.formatting import html_to_plain
 from bot.request import ChatKind, Reply, Request
 from bot.services import Services
-from bot.store import SQLiteStore
+from bot.store import open_store
 from tests.e2e.telegram_html import parse_html
 
 MakeServices = Callable[..., Awaitable[Services]]
@@ -116,7 +116,7 @@ async def make_services(
         services = Services(
             settings=settings,
             engine=Engine(settings),
-            store=await SQLiteStore.open(settings.database_path),
+            store=await open_store(settings),  # Redis when a test sets redis_url
             bot_username="TertuliaTestBot",
         )
         made.append(services)
