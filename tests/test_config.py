@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from bot import texts
 from bot.__main__ import settings_problem
 from bot.config import Settings
-from bot.engine.registry import SPECS, model_id
+from bot.engine.registry import SPECS, ModelTraits, model_id, traits_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,3 +121,17 @@ def test_good_generation_settings_are_no_problem(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("GENERATION_TRANSLATE_ES_EN", "num_beams=2,max_new_tokens=64")
     monkeypatch.setenv("GENERATION_POEM", "max_new_tokens=40,temperature=0.7")
     assert settings_problem(Settings(_env_file=None)) is None  # type: ignore[call-arg]
+
+
+def test_a_local_copy_of_a_seed_model_does_not_get_the_default_models_preprocessing(
+    tmp_path: Path,
+) -> None:
+    seed_copy = tmp_path / "models--finiteautomata--bertweet-base-sentiment-analysis"
+    default_copy = tmp_path / "mi-modelo"
+    seed_copy.mkdir()
+    default_copy.mkdir()
+    assert traits_for("sentiment", str(seed_copy)).text_preprocessing == ""
+    assert traits_for("sentiment", str(default_copy)).text_preprocessing == "pysentimiento"
+    assert traits_for("sentiment", "finiteautomata/bertweet-base-sentiment-analysis") == (
+        ModelTraits()
+    )

@@ -42,9 +42,7 @@ class ModelTraits:
 # of that task's default model (what `prefetch` or a manual download gives).
 MODEL_TRAITS: dict[str, ModelTraits] = {
     "pysentimiento/robertuito-pos": ModelTraits(text_preprocessing="pysentimiento"),
-    "pysentimiento/robertuito-sentiment-analysis": ModelTraits(
-        text_preprocessing="pysentimiento"
-    ),
+    "pysentimiento/robertuito-sentiment-analysis": ModelTraits(text_preprocessing="pysentimiento"),
 }
 
 HALF_PRECISION_UNSAFE = frozenset({"mt5", "t5"})
@@ -144,9 +142,15 @@ def traits_for(key: str, configured: str = "") -> ModelTraits:
     model = model_id(key, configured)
     if model in MODEL_TRAITS:
         return MODEL_TRAITS[model]
-    if Path(model).expanduser().is_dir():
-        return MODEL_TRAITS.get(get_spec(key).default_model, ModelTraits())
-    return ModelTraits()
+    if not Path(model).expanduser().is_dir():
+        return ModelTraits()
+    # A folder named after a known model (a copy, or the hub cache's models--org--name) is that
+    # model; any other folder is taken for a copy of the task's default.
+    path = model.lower().replace("--", "/")
+    for known in (*MODEL_TRAITS, *SEED_MODELS.values()):
+        if known.split("/")[-1].lower() in path:
+            return MODEL_TRAITS.get(known, ModelTraits())
+    return MODEL_TRAITS.get(get_spec(key).default_model, ModelTraits())
 
 
 SEED_MODELS: dict[str, str] = {
