@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench image-test clean
 
 $(STAMP): pyproject.toml requirements-torch.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Build the Dockerfile with Podman and smoke-test the image (installs Podman; see .ci/image_test.sh).
+image-test: $(STAMP)
+	PY=$(PY) bash .ci/image_test.sh
 
 clean:
 	rm -rf $(VENV)
