@@ -31,11 +31,12 @@ FIRST_REPLY_S = 60.0
 
 
 class BotProcess:
-    """One `python -m bot polling` run, its output kept in a file for failure messages."""
+    """One `python -m bot <command>` run, its output kept in a file for failure messages."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, command: str = "polling") -> None:
         self.env = env
         self.log_path = log_path
+        self.command = command
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -44,7 +45,7 @@ class BotProcess:
                 sys.executable,
                 "-m",
                 "bot",
-                "polling",
+                self.command,
                 env=self.env,
                 cwd=self.log_path.parent,
                 stdout=log,
