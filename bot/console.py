@@ -1,4 +1,8 @@
-"""The console adapter: a chat in the terminal over the same handlers Telegram users reach."""
+"""The console adapter: a chat in the terminal over the same handlers Telegram users reach.
+
+The console is its operator's own chat: its requests are marked as the operator's, so they are
+never rate-limited or refused, and /estado answers.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,17 @@ import asyncio
 import contextlib
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import texts
 from bot.formatting import html_to_plain
+from bot.progress import reporting_to
 from bot.request import Button, Reply, Request, parse_command
 from bot.services import Services
-from handlers import dispatch
+from bot.store import StoreError
+from bot.terminal_progress import TerminalProgress
+from handlers import dispatch, pregunta
 
 if TYPE_CHECKING:
     from bot.runtime import Shutdown
@@ -24,23 +32,30 @@ CONSOLE_USER_ID = 1
 class ConsoleChat:
     """Reads lines, prints replies; buttons become numbered choices the next line can pick."""
 
-    def __init__(self, services: Services, out: TextIO | None = None) -> None:
+    def __init__(
+        self, services: Services, out: TextIO | None = None, log_file: Path | None = None
+    ) -> None:
         self.services = services
         self.out = out or sys.stdout
+        self.log_file = log_file  # named in the intro, so the operator knows where to look
         self.choices: list[Button] = []
 
     def picked(self, line: str) -> int | None:
         """The number typed while buttons are on offer (1-based), else None."""
         stripped = line.strip()
-        return int(stripped) if stripped.isdigit() and self.choices else None
+        return int(stripped) if stripped.isdecimal() and self.choices else None
 
     def request_for(self, line: str) -> Request:
         """A typed line as a Request: a number picks a button, else a command or plain text."""
         number = self.picked(line)
         if number is not None and 0 < number <= len(self.choices):
-            return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, action=self.choices[number - 1].data)
+            return self.request(action=self.choices[number - 1].data)
         command, text = parse_command(line.strip(), self.services.bot_username)
-        return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, command=command or None, text=text)
+        return self.request(command=command or None, text=text)
+
+    def request(self, **fields: Any) -> Request:
+        """A request from the operator's own chat."""
+        return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, operator=True, **fields)
 
     async def handle_line(self, line: str) -> None:
         """Answer one typed line; a line cancelled by a stop says so instead of answering."""
@@ -50,11 +65,20 @@ class ConsoleChat:
         if number is not None and not 0 < number <= len(self.choices):
             self.print(texts.CONSOLE_BAD_CHOICE)
             return
+        if line.strip().isdecimal() and not self.choices:
+            # A menu of an earlier session, or one already answered: a number alone is never
+            # meant as a text or a question.
+            self.print(texts.CONSOLE_NO_MENU)
+            return
+        progress = TerminalProgress(self.out, end="\n\n")  # a model's first download
         try:
-            reply = await dispatch(self.request_for(line), self.services)
+            with reporting_to(progress):
+                reply = await dispatch(self.request_for(line), self.services)
         except asyncio.CancelledError:
+            progress.clear()
             self.print(texts.SHUTTING_DOWN)  # the stop's grace period ran out
             raise
+        progress.clear()
         self.render(reply)
 
     def render(self, reply: Reply) -> None:
@@ -71,6 +95,14 @@ class ConsoleChat:
         self.out.write(text.rstrip() + "\n\n")
         self.out.flush()
 
+    async def prompt(self) -> str:
+        """The prompt, naming question mode while it is on: plain lines are questions then."""
+        try:
+            asking = await pregunta.in_question_mode(self.request(), self.services)
+        except StoreError:
+            asking = False  # the next line will get the store's apology
+        return texts.CONSOLE_PROMPT_QUESTIONS if asking else texts.CONSOLE_PROMPT
+
     async def run(
         self, stream: TextIO = sys.stdin, prompt: bool = True, shutdown: Shutdown | None = None
     ) -> None:
@@ -79,6 +111,8 @@ class ConsoleChat:
         A line being answered when the stop comes gets the stop's grace period to finish.
         """
         self.print(texts.CONSOLE_INTRO)
+        if self.log_file is not None:
+            self.print(texts.CONSOLE_LOG_FILE.format(path=self.log_file))
         lines = read_lines(stream)
         stop: asyncio.Future[Any]
         if shutdown is not None:
@@ -88,7 +122,7 @@ class ConsoleChat:
         try:
             while True:
                 if prompt:
-                    self.out.write("> ")
+                    self.out.write(await self.prompt())
                     self.out.flush()
                 reading = asyncio.ensure_future(lines.get())
                 await asyncio.wait({reading, stop}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,19 +1,26 @@
 """`prefetch`, `prefetch --check` and `status`: the models, outside a running bot.
 
 `prefetch --check` loads each model and runs its known-answer probes (bot/engine/probes.py):
-a model that loads but answers wrong is reported as failed, not ok.
+a model that loads but answers wrong is reported as failed, not ok. Both go one model at a
+time and say how each went as soon as it is done; a download reports its progress meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
 from bot.engine import Engine, EngineError, EngineStatus
+from bot.engine.downloads import Report, download_model, fetch_model
+from bot.engine.errors import ModelUnavailable
 from bot.engine.probes import Case, Probe, probes_for, short
 from bot.engine.registry import TASK_KEYS, create_task
 from bot.engine.registry import model_id as resolve_model
+from bot.progress import ModelFetch, progress_bar
 
 
 @dataclass
@@ -31,17 +38,50 @@ class CheckRow:
     """"ok", "failed" (a wrong answer) or "error" (the model did not load or run: see got)."""
 
 
-async def check_models(settings: Settings, keys: list[str] | None = None) -> list[CheckRow]:
-    """Load each model and run its known-answer probes (prefetch --check)."""
+async def check_models(
+    settings: Settings,
+    keys: list[str] | None = None,
+    report: Report | None = None,
+    checked: Callable[[list[CheckRow]], None] | None = None,
+) -> list[CheckRow]:
+    """Load each model and run its known-answer probes (prefetch --check).
+
+    A model not on disk is downloaded first, its progress going to `report`; `checked` gets
+    each model's rows as soon as they are known.
+    """
     rows: list[CheckRow] = []
     engine = Engine(settings)
     try:
         for key in keys or list(TASK_KEYS):
-            rows += await check_model(engine, key)
-            engine.unload(key)
+            model = resolve_model(key, settings.model_for(key))
+            try:
+                await asyncio.to_thread(fetch_model, key, model, report or _ignore)
+            except EngineError as exc:
+                model_rows = [
+                    CheckRow(key, model, p.name, p.expected, str(exc), 0.0, 0, "error")
+                    for p in probes_for(key) or [smoke_probe(key)]
+                ]
+            else:
+                model_rows = await check_model(engine, key)
+                engine.unload(key)
+            rows += model_rows
+            if checked is not None:
+                checked(model_rows)
     finally:
         await engine.close()
     return rows
+
+
+def check_line(rows: list[CheckRow]) -> str:
+    """One model's outcome in one line, printed as soon as its probes are done."""
+    first = rows[0]
+    if errors := [row for row in rows if row.outcome == "error"]:
+        return f"{first.task}  {first.model}  error: {errors[0].got}"
+    passed = sum(row.outcome == "ok" for row in rows)
+    return (
+        f"{first.task}  {first.model}  {passed} of {len(rows)} probes ok  "
+        f"(loaded in {first.load_seconds:.2f} s, {first.bytes / 2**20:.1f} MB)"
+    )
 
 
 async def check_model(engine: Engine, key: str) -> list[CheckRow]:
@@ -85,46 +125,43 @@ def answered(result: object) -> tuple[bool, str]:
     return True, short(str(result))
 
 
-# Weights in both formats: the safetensors copy is enough (and safe to load).
-DOWNLOAD_PATTERNS = [
-    "*.json",
-    "*.safetensors",
-    "*.model",
-    "*.txt",
-    "*.spm",
-    "*.codes",
-    "*.bin",
-    "vocab.*",
-]
+def download_models(
+    settings: Settings, report: Report | None = None
+) -> Iterator[tuple[str, str, str]]:
+    """Fetch every configured hub model into the Hugging Face cache, one at a time.
 
-
-def download_models(settings: Settings) -> list[tuple[str, str, str]]:
-    """Fetch every configured hub model into the Hugging Face cache, with progress bars."""
-    from pathlib import Path
-
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.utils import enable_progress_bars
-
-    enable_progress_bars()  # logging turns them off for the bot itself
-    results = []
+    Yields (task, model, outcome) as each is done; `report` gets the download's progress.
+    """
     for key in TASK_KEYS:
         model_id = resolve_model(key, settings.model_for(key))
         if Path(model_id).expanduser().is_dir():
-            results.append((key, model_id, "local folder"))
+            yield key, model_id, "local folder"
             continue
-        print(f"{key}: {model_id}", flush=True)
+        started = time.perf_counter()
         try:
-            files = HfApi().list_repo_files(model_id)
-            has_safetensors = any(name.endswith(".safetensors") for name in files)
-            path = snapshot_download(
-                model_id,
-                allow_patterns=DOWNLOAD_PATTERNS,
-                ignore_patterns=["*.bin"] if has_safetensors else None,
-            )
-            results.append((key, model_id, f"ok: {path}"))
-        except Exception as exc:
-            results.append((key, model_id, f"error: {type(exc).__name__}: {exc}"[:200]))
-    return results
+            folder = download_model(key, model_id, report or _ignore)
+        except EngineError as exc:
+            reason = exc.reason if isinstance(exc, ModelUnavailable) else str(exc)
+            yield key, model_id, f"error: {reason}"
+            continue
+        size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+        seconds = time.perf_counter() - started
+        yield key, model_id, f"ok: {size / 2**20:.1f} MB in {seconds:.1f} s ({folder})"
+
+
+def download_line(event: ModelFetch) -> str:
+    """A download's progress bar for the terminal."""
+    if not event.total_bytes:
+        return f"{event.task}  {event.model_id}  asking the hub…"
+    return (
+        f"{event.task}  {event.model_id}  {progress_bar(event.fraction)} "
+        f"{int(event.fraction * 100):3d} %  "
+        f"{event.done_bytes / 2**20:.1f} of {event.total_bytes / 2**20:.1f} MB"
+    )
+
+
+def _ignore(event: ModelFetch) -> None:
+    pass
 
 
 async def engine_status(settings: Settings) -> EngineStatus:

@@ -14,7 +14,8 @@ class Request:
 
     `command` is the command name without slash or @suffix ("traducir"), or None for plain
     text; `action` is a button's payload. `text` is the text after the command (or the whole
-    plain message); `reply_text` the text of the message this one replies to.
+    plain message); `reply_text` the text of the message this one replies to. `operator` marks
+    the bot's own operator at the console: never limited or refused, and an administrator.
     """
 
     chat_id: int
@@ -27,6 +28,7 @@ class Request:
     document_error: str | None = None
     action: str | None = None
     replies_to_bot: bool = False
+    operator: bool = False
 
     @property
     def is_private(self) -> bool:

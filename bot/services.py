@@ -21,6 +21,9 @@ class Services:
     bot_username: str = ""
     rate_limiter: RateLimiter = field(init=False)
     allow_list: ChatAllowList = field(init=False)
+    # (chat, user) question modes this process started or has reminded the user of; one found
+    # in the store but not here outlived a restart, and its next question says so.
+    question_modes_seen: set[tuple[int, int]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         memory = memory_for(self.store)  # Redis's when the store is in Redis

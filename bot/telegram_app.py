@@ -27,8 +27,10 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.progress import reporting_to
 from bot.request import ChatKind, Reply, Request, parse_command
 from bot.services import Services
+from bot.telegram_progress import ProgressMessage
 from bot.telegram_send import send_reply
 from handlers import dispatch
 from handlers.commands import menu
@@ -180,17 +182,26 @@ class TelegramBot:
             self.in_flight.discard(task)
 
     async def _answer(self, request: Request, message: Message) -> None:
-        """In order within its chat, with a typing indicator meanwhile."""
+        """In order within its chat, with a typing indicator and any progress meanwhile.
+
+        Progress (a model's first download) is one message that the answer replaces.
+        """
         started = time.perf_counter()
         async with self.locks.hold(request.chat_id):
             typing = asyncio.create_task(self._keep_typing(request.chat_id))
+            progress = ProgressMessage(self.application.bot, request.chat_id)
             try:
-                reply = await dispatch(request, self.services)
+                try:
+                    with reporting_to(progress):
+                        reply = await dispatch(request, self.services)
+                finally:
+                    typing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await typing
+                    await progress.stop()
+                await self.send_reply(request, reply, message)
             finally:
-                typing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await typing
-            await self.send_reply(request, reply, message)
+                await progress.delete()
         log.debug(
             "served %s in chat %s in %.3f s",
             request.command or request.action or "text",
@@ -243,6 +254,11 @@ class TelegramBot:
             timeout=dt.timedelta(seconds=poll_timeout),
             drop_pending_updates=False,
         )
+
+    async def start_handling(self) -> None:
+        """Start without fetching updates: a worker feeds them to `application.process_update`
+        from the update stream (bot/worker.py)."""
+        await self._start_application()
 
     async def start_webhook(self) -> None:
         """Start the webhook server (WEBHOOK_*); PTB refuses requests without the secret."""

@@ -15,6 +15,23 @@ class CommandTexts:
     button: str = ""  # label of its button under a plain message
 
 
+@dataclass(frozen=True)
+class Noun:
+    """A counted noun in both numbers, so that a count always agrees with it."""
+
+    one: str
+    many: str
+
+    def count(self, number: int) -> str:
+        """ "1 minuto", "5 minutos"."""
+        return f"{number} {self.one if number == 1 else self.many}"
+
+
+CHARACTERS = Noun("carácter", "caracteres")
+WORDS = Noun("palabra", "palabras")
+MINUTES = Noun("minuto", "minutos")
+SECONDS = Noun("segundo", "segundos")
+
 # One entry per command of handlers/commands.py, under its name.
 COMMAND_TEXTS: dict[str, CommandTexts] = {
     "ayuda": CommandTexts(menu="Qué sé hacer y cómo pedírmelo"),
@@ -119,12 +136,10 @@ ERROR_DOCUMENT_KIND = "📄 Solo puedo leer documentos de texto (<code>.txt</cod
 ERROR_DOCUMENT_ENCODING = "📄 No he podido leer el documento como texto UTF-8."
 ERROR_EXPIRED_BUTTON = "Ese botón ya no funciona. Envíame el texto de nuevo."
 NOT_ALLOWED = "Lo siento, este bot no está disponible en este chat."
-RATE_LIMITED = "🐢 Vas muy rápido. Espera {seconds} segundos y vuelve a intentarlo."
+RATE_LIMITED = "🐢 Vas muy rápido. Espera {seconds} y vuelve a intentarlo."
 ADMIN_ONLY = "Este comando es solo para administradores."
 UNKNOWN_COMMAND = "No conozco ese comando. Escribe /ayuda para ver lo que sé hacer."
 
-ONE_WORD = "1 palabra"
-WORDS = "{count} palabras"
 USAGE = "Uso: {usage}\nEjemplo: <code>{example}</code>"
 
 # How each task is named in messages ("el modelo de {task}").
@@ -145,11 +160,18 @@ TASK_NAMES: dict[str, str] = {
 CONSOLE_INTRO = (
     "Tertulia en la consola. Escribe un comando (/ayuda para verlos) o un texto; Ctrl+D para salir."
 )
+CONSOLE_LOG_FILE = "Los mensajes técnicos van a {path}."
 CONSOLE_TELEGRAM_HINT = (
     "Para conectar Telegram, pon TELEGRAM_BOT_TOKEN=<token de @BotFather> en el entorno o en .env."
 )
 CONSOLE_CHOOSE = "Elige un número o escribe otro mensaje:"
 CONSOLE_BAD_CHOICE = "Ese número no corresponde a ninguna opción."
+CONSOLE_NO_MENU = (
+    "Ahora no hay opciones que elegir con un número. Escribe un texto o un comando "
+    "(/ayuda para verlos)."
+)
+CONSOLE_PROMPT = "> "
+CONSOLE_PROMPT_QUESTIONS = "(preguntas) > "
 SHUTTING_DOWN = "🔄 Me estoy reiniciando. Vuelve a enviarme tu mensaje en un momento."
 
 # Figures shared by several answers.
@@ -180,13 +202,12 @@ SUMMARY_TRUNCATED = "<i>✂️ El texto era muy largo: el resumen solo cubre una
 
 # /contexto and /olvidar
 CONTEXT_SET = (
-    "📖 Guardado como texto de lectura de este chat: {chars} caracteres ({words}).\n"
+    "📖 Guardado como texto de lectura de este chat: {chars} ({words}).\n"
     "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
     "preguntas seguidas."
 )
 CONTEXT_APPENDED = (
-    "📖 Mensaje añadido al texto de lectura, que ahora tiene {chars} caracteres "
-    "({words}).\n"
+    "📖 Mensaje añadido al texto de lectura, que ahora tiene {chars} ({words}).\n"
     "Pregunta con <code>/pregunta ¿…?</code>, o envía /pregunta a secas para hacer varias "
     "preguntas seguidas."
 )
@@ -209,9 +230,10 @@ QUESTION_TRUNCATED = "<i>✂️ La pregunta era muy larga: solo he leído su pri
 NO_ANSWER = "🤷 No encuentro la respuesta en el texto de lectura."
 QUESTIONS_STARTED = (
     "❓ Modo preguntas activado: cada mensaje que me escribas será una pregunta sobre el "
-    "texto de lectura ({chars} caracteres). Escribe /fin para terminar; termina solo tras "
-    "{minutes} minutos sin preguntas."
+    "texto de lectura ({chars}). Escribe /fin para terminar; termina solo tras "
+    "{minutes} sin preguntas."
 )
+QUESTIONS_STILL_ON = "❓ Sigues en modo preguntas (/fin para salir)."
 QUESTIONS_ENDED = "👋 Fin del modo preguntas. Puedes volver cuando quieras con /pregunta."
 QUESTIONS_NOT_ACTIVE = "No estabas en el modo preguntas. Empieza con /pregunta."
 
@@ -300,6 +322,11 @@ STATUS_MODEL_TRAFFIC = (
 )
 STATUS_MODEL_BATCHES = "   lotes: {batches} (media de {mean}) · espera p50 {p50} · p95 {p95}"
 STATUS_MODEL_FAILURES = "   ⚠️ fallos: {failures}; el último: {error}"
+# ENGINE_BACKEND=ray: the model server's replicas, before the models they add up to.
+STATUS_REPLICAS = "Servidor de modelos (Ray Serve): {count} réplica(s)"
+STATUS_NO_REPLICAS = "⚠️ Servidor de modelos (Ray Serve): ninguna réplica responde"
+STATUS_REPLICA = "▸ réplica {replica} · {node} · pid {pid} · {device} ({dtype}) · modelos: {used}"
+STATUS_REPLICA_SILENT = "   ⚠️ sin noticias desde hace {seconds}"
 
 # Language names for the ISO 639 codes the engine returns (/idioma, /traducir)
 LANGUAGE_NAMES: dict[str, str] = {
@@ -323,3 +350,13 @@ DEFAULT_LABELS: tuple[str, ...] = ("deportes", "política", "economía", "tecnol
 # Labels a model names that we have no Spanish name for (/pos, /sentimiento): never shown raw
 POS_UNKNOWN_NAME = "otra categoría"
 SENTIMENT_UNKNOWN_NAME = "otro sentimiento"
+
+# A model's first use, while it comes from the hub (bot/progress.py), and when it cannot
+MODEL_PREPARING = "⏳ Preparando el modelo de {task} (primera vez)…"
+MODEL_PREPARING_SIZE = "⏳ Preparando el modelo de {task} (primera vez, ~{size})…"
+MODEL_DOWNLOADED = "{bar} {percent} %"
+ERROR_HUB_UNREACHABLE = (
+    "📡 No puedo descargar el modelo de {task} (<code>{model}</code>): no hay conexión con "
+    "Hugging Face. Para usarlo sin conexión, ejecuta <code>python -m bot prefetch</code> en un "
+    "equipo con conexión, o apunta <code>{setting}</code> a una carpeta local con el modelo."
+)

@@ -17,6 +17,7 @@ from bot.engine import (
     EngineBusy,
     EngineClosed,
     EngineError,
+    HubUnreachable,
     InferenceFailed,
     InputTooLong,
     InvalidInput,
@@ -83,6 +84,8 @@ def _log_request(request: Request, outcome: str, seconds: float) -> None:
 
 async def _gate(request: Request, services: Services) -> Reply | None:
     """ALLOWED_CHATS and the per-user rate limit; a Reply here means nothing runs."""
+    if request.operator:
+        return None  # the console is its operator's own chat
     if not services.allow_list.allows(request.chat_id):
         refuse = await services.allow_list.first_refusal(request.chat_id)
         return Reply.text(texts.NOT_ALLOWED) if refuse else Reply()
@@ -93,7 +96,8 @@ async def _gate(request: Request, services: Services) -> Reply | None:
     if not wait:
         return None
     if await services.rate_limiter.should_warn(request.user_id):
-        return Reply.text(texts.RATE_LIMITED.format(seconds=max(1, round(wait))))
+        seconds = texts.SECONDS.count(max(1, round(wait)))
+        return Reply.text(texts.RATE_LIMITED.format(seconds=seconds))
     return Reply()
 
 
@@ -116,6 +120,13 @@ async def _route(request: Request, services: Services) -> Reply:
 
 def reply_for_engine_error(exc: EngineError) -> Reply:
     """Specific Spanish words for each kind of engine error."""
+    if isinstance(exc, HubUnreachable):
+        task = texts.TASK_NAMES.get(exc.task, exc.task)
+        return Reply.text(
+            texts.ERROR_HUB_UNREACHABLE.format(
+                task=task, model=escape(exc.model_id), setting=exc.setting
+            )
+        )
     if isinstance(exc, ModelUnavailable):
         task = texts.TASK_NAMES.get(exc.task, exc.task)
         return Reply.text(

@@ -54,10 +54,14 @@ def document_problem(request: Request, settings: Settings) -> Reply | None:
     return Reply.text(texts.ERROR_DOCUMENT_KIND)
 
 
+def char_count(text: str) -> str:
+    """ "1 carácter", "77 caracteres"."""
+    return texts.CHARACTERS.count(len(text))
+
+
 def word_count(text: str) -> str:
     """ "1 palabra", "14 palabras": counted for the user, so the noun agrees."""
-    count = len(text.split())
-    return texts.ONE_WORD if count == 1 else texts.WORDS.format(count=count)
+    return texts.WORDS.count(len(text.split()))
 
 
 def percent(score: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot import texts
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import document_problem, usage, visible, word_count
+from handlers.arguments import char_count, document_problem, usage, visible, word_count
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -29,7 +29,7 @@ async def replace_reading_text(chat_id: int, text: str, services: Services) -> R
     if too_long := length_problem(text, services):
         return too_long
     await services.store.set_context(chat_id, text)
-    return Reply.text(texts.CONTEXT_SET.format(chars=len(text), words=word_count(text)))
+    return Reply.text(texts.CONTEXT_SET.format(chars=char_count(text), words=word_count(text)))
 
 
 async def append_reading_text(chat_id: int, text: str, services: Services) -> Reply:
@@ -40,7 +40,7 @@ async def append_reading_text(chat_id: int, text: str, services: Services) -> Re
         return too_long
     await services.store.set_context(chat_id, combined)
     template = texts.CONTEXT_APPENDED if current else texts.CONTEXT_SET
-    return Reply.text(template.format(chars=len(combined), words=word_count(combined)))
+    return Reply.text(template.format(chars=char_count(combined), words=word_count(combined)))
 
 
 def length_problem(text: str, services: Services) -> Reply | None:

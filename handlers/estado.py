@@ -1,4 +1,4 @@
-"""/estado: the engine's figures (device, memory, each model), for ADMIN_USERS only."""
+"""/estado: the engine's figures (device, memory, each model), for ADMIN_USERS and the console."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.status_view import status_lines
 
 async def handle(request: Request, services: Services) -> Reply:
     """Shows the engine status to administrators; everyone else is told it is not for them."""
-    if request.user_id not in services.settings.admin_users:
+    if not (request.operator or request.user_id in services.settings.admin_users):
         return Reply.text(texts.ADMIN_ONLY)
     lines = status_lines(services.engine.status())
     return Reply.text("\n".join([texts.STATUS_TITLE, *(escape(line) for line in lines)]))

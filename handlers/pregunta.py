@@ -4,6 +4,9 @@
 /pregunta replying to a message   -> that message becomes the reading text first
 /pregunta alone                   -> question mode: the user's plain messages are questions
 /fin, or QUESTION_IDLE_MINUTES without a question -> question mode ends
+
+Question mode is kept in the store, so it outlives a restart; the first question after one
+reminds the user that it is still on.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from bot.engine.results import Answer, QAInput
 from bot.formatting import escape
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import document_problem, percent, visible
+from handlers.arguments import char_count, document_problem, percent, visible
 from handlers.contexto import length_problem
 
 HIGH_CONFIDENCE = 0.5
 MEDIUM_CONFIDENCE = 0.2
 MAX_QUOTE_CHARS = 600
 """A "sentence" can be a whole unpunctuated page: quote only the part around the answer."""
+SEEN_LIMIT = 100_000
+"""Question modes remembered per process; past it they are forgotten, at worst one reminder more."""
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -52,9 +57,11 @@ async def start_questions(request: Request, services: Services) -> Reply:
     if not context:
         return Reply.text(texts.NO_CONTEXT)
     await services.store.start_questions(request.chat_id, request.user_id)
+    first_seen(request, services)
+    minutes = services.settings.question_idle_minutes
     return Reply.text(
         texts.QUESTIONS_STARTED.format(
-            chars=len(context), minutes=services.settings.question_idle_minutes
+            chars=char_count(context), minutes=texts.MINUTES.count(minutes)
         )
     )
 
@@ -62,13 +69,36 @@ async def start_questions(request: Request, services: Services) -> Reply:
 async def in_question_mode(request: Request, services: Services) -> bool:
     """Whether this user's plain messages in this chat are questions right now."""
     idle_seconds = services.settings.question_idle_minutes * 60
-    return await services.store.in_questions(request.chat_id, request.user_id, idle_seconds)
+    if await services.store.in_questions(request.chat_id, request.user_id, idle_seconds):
+        return True
+    services.question_modes_seen.discard((request.chat_id, request.user_id))
+    return False
 
 
 async def next_question(request: Request, services: Services) -> Reply:
-    """A plain message in question mode: keeps the mode alive and answers it."""
+    """A plain message in question mode: keeps the mode alive and answers it.
+
+    The first one after a restart also says that question mode is still on, so a message
+    meant as something else is not silently taken as a question.
+    """
     await services.store.touch_questions(request.chat_id, request.user_id)
-    return await answer(request.chat_id, visible(request.text), services)
+    reply = await answer(request.chat_id, visible(request.text), services)
+    if not first_seen(request, services):
+        return reply
+    first, *rest = reply.parts or [""]
+    return Reply(parts=[f"{texts.QUESTIONS_STILL_ON}\n\n{first}".strip(), *rest])
+
+
+def first_seen(request: Request, services: Services) -> bool:
+    """Remembers this user's question mode here; True when it had not been seen before."""
+    seen = services.question_modes_seen
+    key = (request.chat_id, request.user_id)
+    if key in seen:
+        return False
+    if len(seen) >= SEEN_LIMIT:
+        seen.clear()
+    seen.add(key)
+    return True
 
 
 async def answer(chat_id: int, question: str, services: Services) -> Reply:
@@ -82,6 +112,7 @@ async def answer(chat_id: int, question: str, services: Services) -> Reply:
 
 async def end_questions(request: Request, services: Services) -> Reply:
     """Leaves question mode, or says it was not on."""
+    services.question_modes_seen.discard((request.chat_id, request.user_id))
     if await services.store.end_questions(request.chat_id, request.user_id):
         return Reply.text(texts.QUESTIONS_ENDED)
     return Reply.text(texts.QUESTIONS_NOT_ACTIVE)

@@ -14,6 +14,7 @@ from bot.services import Services
 from handlers import pregunta
 from handlers.arguments import document_problem, visible
 from handlers.commands import offered_rows
+from handlers.contexto import length_problem
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -28,6 +29,8 @@ async def handle(request: Request, services: Services) -> Reply:
     text = question or visible(request.document_text)
     if not text:
         return Reply.text(texts.SEND_SOME_TEXT)
+    if too_long := length_problem(text, services):
+        return too_long  # said now, not after a button that could never work
     return await offer_actions(request.chat_id, text, services)
 
 

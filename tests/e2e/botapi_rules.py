@@ -50,7 +50,7 @@ CHAT_ACTIONS = frozenset(
 _JSON_PARAMS = frozenset(
     {"reply_markup", "reply_parameters", "commands", "scope", "allowed_updates"}
 )
-_INT_PARAMS = frozenset({"offset", "limit", "max_connections"})
+_INT_PARAMS = frozenset({"offset", "limit", "max_connections", "message_id"})
 _FLOAT_PARAMS = frozenset({"timeout"})
 _BOOL_PARAMS = frozenset(
     {"drop_pending_updates", "disable_notification", "protect_content", "show_alert"}

@@ -5,9 +5,10 @@ Point PTB at it with `ApplicationBuilder().token(server.token).base_url(server.b
 read what the bot did (`wait_for_messages`, `chat_actions`, `commands`).
 
 It answers only the methods the bot calls, with Telegram's validation: getMe, getUpdates,
-setWebhook, deleteWebhook, setMyCommands, sendMessage, sendDocument, sendChatAction,
-answerCallbackQuery, getFile and file downloads. Any other method answers 404 and is listed in
-`unknown_methods`, so a bot that starts calling something new fails loudly here.
+setWebhook, deleteWebhook, setMyCommands, sendMessage, editMessageText, deleteMessage,
+sendDocument, sendChatAction, answerCallbackQuery, getFile and file downloads. Any other method
+answers 404 and is listed in `unknown_methods`, so a bot that starts calling something new fails
+loudly here.
 Everything runs in the test's event loop; no thread, no network beyond 127.0.0.1.
 """
 
@@ -145,6 +146,8 @@ class BotApiServer:
                 "deleteWebhook": self._delete_webhook,
                 "setMyCommands": self._set_my_commands,
                 "sendMessage": self._send_message,
+                "editMessageText": self._edit_message_text,
+                "deleteMessage": self._delete_message,
                 "sendDocument": self._send_document,
                 "sendChatAction": self._send_chat_action,
                 "answerCallbackQuery": self._answer_callback_query,
@@ -566,6 +569,61 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: message text is empty")
         return self._send(params, "sendMessage", text, None)
 
+    async def _edit_message_text(self, params: JSONDict, files: dict[str, StoredFile]) -> JSONDict:
+        """editMessageText on a message the bot sent; the record keeps the texts it replaced."""
+        state = self._resolve_chat(params)
+        self._check_flood(state, "editMessageText")
+        text = params.get("text")
+        if not isinstance(text, str) or not text:
+            raise ApiError(400, "Bad Request: message text is empty")
+        record = self._bot_message(state, params, "message to edit not found")
+        wire = state.wire[record["message_id"]]
+        if wire.get("from", {}).get("id") != self.bot_id or "text" not in wire:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        plain, entities = render_text(text, params.get("parse_mode"))
+        markup = check_markup(params.get("reply_markup"))
+        if (
+            plain == wire["text"]
+            and entities == wire.get("entities", [])
+            and (markup or None) == wire.get("reply_markup")
+        ):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        wire.update(text=plain, entities=entities, edit_date=int(time.time()))
+        if not entities:
+            wire.pop("entities")
+        if markup and "inline_keyboard" in markup:
+            wire["reply_markup"] = markup
+        else:
+            wire.pop("reply_markup", None)
+        record["edits"].append(record["text"])
+        record.update(text=text, plain_text=plain, entities=entities, reply_markup=markup)
+        return wire
+
+    async def _delete_message(self, params: JSONDict, files: dict[str, StoredFile]) -> bool:
+        """deleteMessage: gone from the chat; its record stays, marked deleted."""
+        state = self._resolve_chat(params)
+        record = self._bot_message(state, params, "message to delete not found")
+        del state.wire[record["message_id"]]
+        record["deleted"] = True
+        return True
+
+    @staticmethod
+    def _bot_message(state: _ChatState, params: JSONDict, missing: str) -> JSONDict:
+        """The record of a message still in the chat, by message_id, or Telegram's error."""
+        message_id = params.get("message_id")
+        if message_id is None or message_id == "":
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        if message_id not in state.wire:
+            raise ApiError(400, f"Bad Request: {missing}")
+        for record in state.bot_messages:
+            if record["message_id"] == message_id:
+                return record
+        raise ApiError(400, "Bad Request: message can't be edited")
+
     async def _send_document(self, params: JSONDict, files: dict[str, StoredFile]) -> JSONDict:
         """sendDocument from a multipart upload (the bot always uploads the bytes)."""
         upload = files.get("document")
@@ -624,6 +682,8 @@ class BotApiServer:
                 "reply_markup": markup,
                 "reply_to": reply_to,
                 "document": document,
+                "edits": [],  # the texts editMessageText replaced, oldest first
+                "deleted": False,
             }
         )
         return wire

@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -328,6 +334,37 @@ async def test_flood_control_raises_retry_after(server: BotApiServer, app: Appli
     assert [e.error_code for e in server.errors] == [429, 429]
 
 
+async def test_edits_and_deletions_are_validated(server: BotApiServer, app: Application) -> None:
+    """editMessageText and deleteMessage work on the bot's messages, refused as Telegram does."""
+    sent = await app.bot.send_message(ANA.id, "⏳ <b>Preparando</b>…", parse_mode=ParseMode.HTML)
+    edited = await app.bot.edit_message_text(
+        "⏳ <b>Preparando</b>… 40 %", ANA.id, sent.message_id, parse_mode=ParseMode.HTML
+    )
+    assert isinstance(edited, Message) and edited.text == "⏳ Preparando… 40 %"
+    assert edited.message_id == sent.message_id and edited.edit_date is not None
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await app.bot.edit_message_text(
+            "⏳ <b>Preparando</b>… 40 %", ANA.id, sent.message_id, parse_mode=ParseMode.HTML
+        )
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await app.bot.edit_message_text("<b>roto", ANA.id, sent.message_id, parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await app.bot.edit_message_text("x", ANA.id, 999)
+    server.user_sends(ANA_CHAT, ANA, "mío")
+    users_message = sent.message_id + 1
+    with pytest.raises(BadRequest, match=r"(?i)message can't be edited"):
+        await app.bot.edit_message_text("x", ANA.id, users_message)
+
+    assert await app.bot.delete_message(ANA.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await app.bot.delete_message(ANA.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await app.bot.edit_message_text("tarde", ANA.id, sent.message_id)
+    [record] = server.messages(ANA.id)
+    assert record["deleted"] and record["edits"] == ["⏳ <b>Preparando</b>…"]
+    assert record["plain_text"] == "⏳ Preparando… 40 %"
+
+
 async def test_unreachable_api(server: BotApiServer) -> None:
     """While unreachable, calls and downloads get 502 (NetworkError in PTB); then they work."""
     async with build_app(server) as app:  # no polling: an outage would make it back off
@@ -352,8 +389,8 @@ async def test_unknown_methods_and_commands(server: BotApiServer, app: Applicati
         await app.bot.do_api_request("sendPigeon", api_kwargs={"chat_id": ANA.id})
     sent = await app.bot.send_message(ANA.id, "hola")
     with pytest.raises(TelegramError):
-        await app.bot.edit_message_text("adiós", ANA.id, sent.message_id)
-    assert server.unknown_methods == ["sendPigeon", "editMessageText"]
+        await app.bot.pin_chat_message(ANA.id, sent.message_id)
+    assert server.unknown_methods == ["sendPigeon", "pinChatMessage"]
 
     await app.bot.set_my_commands([("echo", "Repite"), ("menu", "Menú")])
     assert server.commands == [

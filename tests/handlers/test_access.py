@@ -155,3 +155,14 @@ async def test_a_user_flooding_two_bot_processes_is_limited_and_warned_once(
     assert "Espera" in plain(await Chat(second, user_id=7).command("ayuda"))
     assert (await Chat(first, user_id=7).command("ayuda")).parts == []
     assert "Espera" not in plain(await Chat(first, user_id=8).command("ayuda"))
+
+
+async def test_the_console_operator_is_never_limited_nor_refused(
+    make_services: MakeServices,
+) -> None:
+    services = await make_services(rate_limit_per_minute=3, allowed_chats=[100])
+    operator = Chat(services, chat_id=1, user_id=1)
+    for number in range(10):
+        reply = await operator.command("contexto", "palabra " * (number + 1), operator=True)
+        assert texts.WORDS.count(number + 1) in plain(reply)
+    assert plain(await Chat(services, chat_id=1, user_id=1).command("ayuda")) == texts.NOT_ALLOWED

@@ -76,3 +76,8 @@ def test_status_lines_carry_every_figure() -> None:
 def test_no_memory_budget_reads_as_no_limit() -> None:
     status = EngineStatus(device="cpu", dtype="float32")
     assert "sin límite" in "\n".join(status_lines(status))
+
+
+async def test_the_console_operator_sees_the_status_without_being_an_admin(chat: Chat) -> None:
+    reply = await chat.command("estado", operator=True)
+    assert reply.parts[0].startswith(texts.STATUS_TITLE)

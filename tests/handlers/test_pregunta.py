@@ -143,3 +143,53 @@ async def test_a_cut_question_is_said_in_the_answer(
     reply = await chat.command("pregunta", "¿Dónde vive Luis? " * 200)
     assert "Lima" in plain(reply)
     assert "muy larga" in plain(reply)
+
+
+async def test_after_a_restart_the_first_question_says_question_mode_is_still_on(
+    make_services: MakeServices, controlled_qa: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "one-database"
+    before = Chat(await make_services(model_qa=str(controlled_qa), data_dir=data_dir))
+    await before.command("contexto", CONTEXT)
+    await before.command("pregunta")
+    await before.services.store.close()  # the bot stops; question mode stays in the file
+
+    after = Chat(await make_services(model_qa=str(controlled_qa), data_dir=data_dir))
+    first = await after.say("¿Dónde vive Ana?")
+    second = await after.say("¿Y desde cuándo?")
+
+    [part] = first.parts  # one message: the reminder, then the answer
+    assert part.startswith(texts.QUESTIONS_STILL_ON)
+    assert texts.ANSWER.format(answer=WORD) in part
+    assert texts.QUESTIONS_STILL_ON not in second.parts[0]
+    assert texts.ANSWER.format(answer=WORD) in second.parts[0]
+    assert requests_of(after.services, "qa") == 2
+
+
+async def test_a_question_mode_idle_for_too_long_is_over_after_a_restart(
+    make_services: MakeServices, controlled_qa: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    data_dir = tmp_path / "one-database"
+    before = Chat(await make_services(model_qa=str(controlled_qa), data_dir=data_dir))
+    await before.command("contexto", CONTEXT)
+    await before.command("pregunta")
+    await before.services.store.close()
+    clock.advance(before.services.settings.question_idle_minutes * 60 + 5)
+
+    after = Chat(await make_services(model_qa=str(controlled_qa), data_dir=data_dir))
+    reply = await after.say("¿Dónde vive Ana?")
+
+    assert reply.parts == [texts.CHOOSE_ACTION] and reply.buttons
+    assert (await after.command("fin")).parts == [texts.QUESTIONS_NOT_ACTIVE]
+    assert requests_of(after.services, "qa") == 0
+
+
+async def test_counts_agree_with_their_nouns(
+    make_services: MakeServices, controlled_qa: Path
+) -> None:
+    chat = Chat(await make_services(model_qa=str(controlled_qa), question_idle_minutes=1))
+    assert "1 carácter (1 palabra)" in plain(await chat.command("contexto", "A"))
+    started = plain(await chat.command("pregunta"))
+    assert "(1 carácter)" in started and "tras 1 minuto sin preguntas" in started
+    assert "5 caracteres (2 palabras)" in plain(await chat.command("contexto", "Ana y"))
+    assert [texts.SECONDS.count(n) for n in (1, 2)] == ["1 segundo", "2 segundos"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from tests.handlers.conftest import BEA, Chat, button_data
+from tests.handlers.conftest import BEA, Chat, MakeServices, button_data
 
 TEXT = "Mañana vamos a la playa si no llueve."
 ACTIONS = ["traducir", "resumir", "sentimiento", "idioma", "clasificar", "pos", "contexto"]
@@ -43,3 +43,13 @@ async def test_an_unreadable_document_is_explained_in_private_only(chat: Chat, g
 async def test_long_texts_still_fit_in_the_button_data(chat: Chat) -> None:
     reply = await chat.say("palabra " * 2000)
     assert len(button_data(reply)) == len(ACTIONS)  # check_reply holds each to 64 bytes
+
+
+async def test_a_text_over_the_limit_is_refused_at_once_instead_of_offering_buttons(
+    make_services: MakeServices,
+) -> None:
+    chat = Chat(await make_services(max_input_chars=100))
+    text = "palabra " * 30
+    reply = await chat.say(text)
+    assert reply.parts == [texts.ERROR_TOO_LONG.format(length=len(text.strip()), limit=100)]
+    assert not reply.buttons
