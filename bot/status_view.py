@@ -6,7 +6,8 @@ The lines are plain text (no HTML): /estado escapes them, the command line print
 from __future__ import annotations
 
 from bot import texts
-from bot.engine.status import EngineStatus, ModelStatus
+from bot.engine.remote import SILENT_AFTER_S
+from bot.engine.status import EngineStatus, ModelStatus, ReplicaStatus
 
 NOT_AVAILABLE = "—"
 
@@ -17,8 +18,33 @@ def status_lines(status: EngineStatus) -> list[str]:
         texts.STATUS_DEVICE.format(device=status.device, dtype=status.dtype),
         memory_line(status.used_bytes, status.budget_bytes),
     ]
+    if status.replicas is not None:
+        lines += replica_lines(status.replicas)
     for key, model in status.models.items():
         lines += model_lines(key, model)
+    return lines
+
+
+def replica_lines(replicas: tuple[ReplicaStatus, ...]) -> list[str]:
+    """ENGINE_BACKEND=ray: one line per model-server replica; a silent one says since when."""
+    live = [r for r in replicas if r.seconds_since_report <= SILENT_AFTER_S]
+    lines = [texts.STATUS_REPLICAS.format(count=len(live)) if live else texts.STATUS_NO_REPLICAS]
+    for replica in replicas:
+        engine = replica.engine
+        lines.append(
+            texts.STATUS_REPLICA.format(
+                replica=replica.replica,
+                node=replica.node,
+                pid=replica.pid,
+                device=engine.device,
+                dtype=engine.dtype,
+                used=megabytes(engine.used_bytes),
+            )
+        )
+        if replica.seconds_since_report > SILENT_AFTER_S:
+            lines.append(
+                texts.STATUS_REPLICA_SILENT.format(seconds=seconds(replica.seconds_since_report))
+            )
     return lines
 
 
@@ -36,7 +62,9 @@ def model_lines(key: str, model: ModelStatus) -> list[str]:
             key=key,
             size=megabytes(model.bytes),
             device=model.device or NOT_AVAILABLE,
-            dtype=model.dtype or NOT_AVAILABLE,
+            # A converted model shows its runtime ("onnxruntime int8") where torch shows a dtype.
+            dtype=(model.runtime if model.runtime not in (None, "torch") else model.dtype)
+            or NOT_AVAILABLE,
             seconds=seconds(model.load_seconds),
         )
     else:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _restore(cls: type[EngineError], args: tuple[Any, ...], state: dict[str, Any]) -> EngineError:
+    """Rebuild a pickled error without calling its __init__ (whose arguments differ per kind)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class EngineError(Exception):
     """Base of every error the engine raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles as cls(*args), which breaks every subclass with its own __init__;
+        # a remote backend (bot/engine/remote.py) receives these errors pickled.
+        return (_restore, (type(self), self.args, self.__dict__))
 
 
 class UnknownTask(EngineError):
@@ -38,6 +53,15 @@ class ModelTooLarge(ModelUnavailable):
         self.budget_bytes = budget_bytes
 
 
+class HubUnreachable(ModelUnavailable):
+    """The model is not on disk and the Hugging Face hub cannot be reached to fetch it."""
+
+    @property
+    def setting(self) -> str:
+        """The setting that points the task at a local folder instead: MODEL_<KEY>."""
+        return f"MODEL_{self.task.upper()}"
+
+
 class InvalidInput(EngineError):
     """The input cannot be processed as given (e.g. no mask token, no labels)."""
 
@@ -57,6 +81,14 @@ class EngineBusy(EngineError):
     def __init__(self, task: str, message: str) -> None:
         super().__init__(message)
         self.task = task
+
+
+class ModelServerUnavailable(EngineBusy):
+    """ENGINE_BACKEND=ray: no model-server replica answered in time, a retry included."""
+
+    def __init__(self, task: str, reason: str) -> None:
+        super().__init__(task, f"model server unavailable for {task!r}: {reason}")
+        self.reason = reason
 
 
 class QueueFull(EngineBusy):

@@ -25,6 +25,8 @@ class ModelStatus:
     queue_wait_p95_ms: float | None = None
     failures: int = 0
     last_error: str | None = None
+    runtime: str | None = None
+    """What runs the loaded model: "torch", "ctranslate2 int8", "onnxruntime int8"..."""
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,17 @@ class EngineStatus:
     budget_bytes: int = 0
     used_bytes: int = 0
     models: dict[str, ModelStatus] = field(default_factory=dict)
+    # ENGINE_BACKEND=ray: each model-server replica's own figures (the fields above add them
+    # up); None for the in-process engine.
+    replicas: tuple[ReplicaStatus, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """One model-server replica: where it runs, and the status of the engine inside it."""
+
+    replica: str
+    node: str
+    pid: int
+    engine: EngineStatus
+    seconds_since_report: float = 0.0
