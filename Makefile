@@ -9,14 +9,17 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements-torch.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-torch.txt
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,scale]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m bot
 
+# The whole suite under RUNTIME=torch, then the engine's tests again under RUNTIME=auto
+# (CTranslate2 and ONNX Runtime on the stand-ins).
 test: $(STAMP)
 	$(PY) -m pytest
+	$(PY) -m pytest tests/engine --runtime auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.report import to_markdown, write_outputs
 from bench.run import DEFAULT_TASKS, EXTRA_TASKS, SWEEP, Options, quick_options, run_benchmark
+from bench.runtimes import RUNTIME_TASKS
 
 
 def _parse(argv: list[str] | None) -> Options:
@@ -25,9 +26,14 @@ def _parse(argv: list[str] | None) -> Options:
     parser.add_argument("--rounds", type=int, help="requests each chat sends (default 1)")
     parser.add_argument("--repeats", type=int, help="runs of each short-mix phase (default 3)")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="output folder")
+    parser.add_argument("--runtimes", action="store_true",
+                        help="RUNTIME=torch against auto for every task")  # fmt: skip
     args = parser.parse_args(argv)
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip()) if args.tasks else None
+    if args.runtimes and not tasks:
+        tasks = RUNTIME_TASKS
     options = quick_options(args.out, tasks) if args.quick else Options(out=args.out)
+    options.runtimes = args.runtimes
     if tasks and not args.quick:
         options.tasks = tasks
     if args.concurrency:
@@ -54,10 +60,27 @@ def main(argv: list[str] | None = None) -> dict[str, Path]:
     for noisy in ("bot", "handlers", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     options = _parse(argv)
+    if options.runtimes:
+        return compare(options)
     report = asyncio.run(run_benchmark(options))
     paths = write_outputs(report, options.out)
     print(to_markdown(report))
     print("\n".join(f"{kind}: {path}" for kind, path in paths.items()), file=sys.stderr)
+    return paths
+
+
+def compare(options: Options) -> dict[str, Path]:
+    """The runtime comparison: runtimes.md and runtimes.json under --out."""
+    import json
+
+    from bench.runtimes import compare_runtimes, runtimes_markdown
+
+    report = asyncio.run(compare_runtimes(options))
+    options.out.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": options.out / "runtimes.md", "json": options.out / "runtimes.json"}
+    paths["markdown"].write_text(runtimes_markdown(report), encoding="utf-8")
+    paths["json"].write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(runtimes_markdown(report))
     return paths
 
 

@@ -26,7 +26,7 @@ from bot.store import SQLiteStore
 log = logging.getLogger("bench")
 
 DEFAULT_TASKS = ("zero_shot", "translate_es_en", "qa", "pos", "poem")
-EXTRA_TASKS = ("summarize", "language")
+EXTRA_TASKS = ("summarize", "language", "sentiment")
 NEW_TOKENS = {"translate_es_en": 20, "poem": 20, "summarize": 24}
 """Fixed generation lengths (min = max new tokens), so every request costs the same."""
 SWEEP = (1, 4, 16, 32, 64)
@@ -52,6 +52,8 @@ class Options:
     repeats: dict[str, int] = field(default_factory=lambda: dict(REPEATS))
     batch_max_size: int = 32
     batch_max_tokens: int = 8192
+    runtimes: bool = False
+    """Compare RUNTIME=torch with RUNTIME=auto (bench/runtimes.py) instead."""
 
 
 @dataclass
@@ -97,6 +99,7 @@ def _settings(options: Options, folders: dict[str, Path], batch_max_size: int) -
         data_dir=options.out / "data",
         device="cpu",
         dtype="float32",
+        runtime="torch",  # batching measured on torch; bench/runtimes.py compares runtimes
         torch_threads=options.threads,
         batch_max_size=batch_max_size,
         batch_max_tokens=options.batch_max_tokens,

@@ -15,6 +15,22 @@ CommaList = Annotated[list[str], NoDecode]
 CommaInts = Annotated[list[int], NoDecode]
 GenerationValue = bool | int | float
 GenerationSettings = Annotated[dict[str, GenerationValue], NoDecode]
+RUNTIME_KEYS = (
+    "translate_es_en",
+    "translate_en_es",
+    "summarize",
+    "qa",
+    "zero_shot",
+    "fill_mask",
+    "poem",
+    "pos",
+    "sentiment",
+    "language",
+)
+"""The task keys with a RUNTIME_<KEY> setting (the engine's registry, which this module never
+imports)."""
+RuntimeName = Literal["auto", "torch", "ctranslate2", "onnxruntime"]
+RuntimeOverride = Literal["", "auto", "torch", "ctranslate2", "onnxruntime"]
 
 _GENERATION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -84,11 +100,28 @@ class Settings(BaseSettings):
     question_idle_minutes: int = Field(default=10, ge=1)
     # Chat state, rate limits and refusals in Redis, shared by every bot process; empty: SQLite.
     redis_url: str = ""
+    # Several workers (`python -m bot ingress` + `python -m bot worker`, REDIS_URL required):
+    # chats are split into this many stream partitions, the same number in every process.
+    update_partitions: int = Field(default=16, ge=1, le=1024)
+    # A worker that stops renewing its partitions' leases (it died) loses them after this long.
+    worker_lease_seconds: float = Field(default=10.0, ge=0.5)
 
     # Limits
     max_input_chars: int = Field(default=20_000, ge=1)
     max_document_bytes: int = Field(default=200_000, ge=1)
     rate_limit_per_minute: int = Field(default=20, ge=0)
+
+    # Where the models run: in this process (local), or on the model server that
+    # `python -m bot serve-models` deploys on the Ray cluster at RAY_ADDRESS (ray).
+    engine_backend: Literal["local", "ray"] = "local"
+    # Ray's own setting; empty: the cluster that `ray start` runs on this machine.
+    ray_address: str = ""
+    # ENGINE_BACKEND=ray: how long a request waits for the model server, a retry included,
+    # before the user is told the bot is busy.
+    engine_timeout_seconds: float = Field(default=60.0, gt=0)
+    # `serve-models`: replicas of the model server; 0 means one per GPU in the cluster, or one
+    # CPU replica where there is none.
+    serve_replicas: int = Field(default=0, ge=0)
 
     # Engine
     device: str = "auto"
@@ -100,6 +133,11 @@ class Settings(BaseSettings):
     batch_max_tokens: int = Field(default=8192, ge=1)
     queue_max: int = Field(default=256, ge=1)
     batch_wait_ms: float = Field(default=10.0, ge=0)
+    # Which library runs each model: torch as loaded, CTranslate2 (generation) or ONNX Runtime
+    # (encoders) from a converted copy; auto picks per task and device. RUNTIME_<KEY> overrides.
+    runtime: RuntimeName = "auto"
+    # Where converted copies are cached; empty means <DATA_DIR>/converted.
+    converted_dir: Path | None = None
 
     # One model per task key: a hub id or a local folder; empty means the registry's default.
     model_translate_es_en: str = ""
@@ -120,6 +158,18 @@ class Settings(BaseSettings):
     generation_summarize: GenerationSettings = Field(default_factory=dict)
     generation_poem: GenerationSettings = Field(default_factory=dict)
 
+    # One runtime per task key, over RUNTIME; empty means RUNTIME's.
+    runtime_translate_es_en: RuntimeOverride = ""
+    runtime_translate_en_es: RuntimeOverride = ""
+    runtime_summarize: RuntimeOverride = ""
+    runtime_qa: RuntimeOverride = ""
+    runtime_zero_shot: RuntimeOverride = ""
+    runtime_fill_mask: RuntimeOverride = ""
+    runtime_poem: RuntimeOverride = ""
+    runtime_pos: RuntimeOverride = ""
+    runtime_sentiment: RuntimeOverride = ""
+    runtime_language: RuntimeOverride = ""
+
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -139,6 +189,11 @@ class Settings(BaseSettings):
     @classmethod
     def _generation_pairs(cls, value: object, info: ValidationInfo) -> object:
         return parse_generation(value, str(info.field_name).upper())
+
+    @field_validator("runtime", *(f"runtime_{key}" for key in RUNTIME_KEYS), mode="before")
+    @classmethod
+    def _runtime_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -165,6 +220,16 @@ class Settings(BaseSettings):
         """The generation settings configured for a task key (GENERATION_<KEY>); {} if none."""
         value: dict[str, GenerationValue] = getattr(self, f"generation_{key}", {})
         return dict(value)
+
+    def runtime_for(self, key: str) -> str:
+        """The runtime asked for a task key: RUNTIME_<KEY>, else RUNTIME (auto, torch...)."""
+        value: str = getattr(self, f"runtime_{key}", "") or self.runtime
+        return value
+
+    @property
+    def converted_path(self) -> Path:
+        """Where converted models are cached (CONVERTED_DIR, else DATA_DIR/converted)."""
+        return self.converted_dir or self.data_dir / "converted"
 
     @property
     def database_path(self) -> Path:

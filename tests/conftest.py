@@ -23,10 +23,48 @@ from bot.engine import Engine
 from bot.engine.registry import TASK_KEYS
 from bot.services import Services
 from bot.store import SQLiteStore, Store
+from tests.ray_cluster import RAY_TEST_ENVIRONMENT, running_ray
 from tests.redis_server import RedisServer
 from tests.tiny_models import build_all
 
 hf_logging.disable_progress_bar()
+# Before any test module imports Ray, which reads them once.
+for _name, _value in RAY_TEST_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runtime",
+        default="torch",
+        choices=("torch", "auto", "ctranslate2", "onnxruntime"),
+        help="RUNTIME for the engine under test (make test runs tests/engine/ under auto too)",
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The RUNTIME every engine in this session runs under (--runtime)."""
+    value: str = request.config.getoption("--runtime")
+    return value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def converted_dir(tmp_path_factory: pytest.TempPathFactory, runtime: str) -> Iterator[Path]:
+    """One conversion cache for the session, so each stand-in is converted once.
+
+    The stand-ins are exported with torch's TorchScript tracer, about twenty times faster than
+    the dynamo exporter the bot uses; tests/engine/test_runtimes.py exports with dynamo too.
+    """
+    from bot.engine.runtimes import onnx_encoders
+    from tests.engine import harness
+
+    folder = tmp_path_factory.mktemp("converted")
+    before = onnx_encoders.EXPORTER
+    onnx_encoders.EXPORTER = "torchscript"
+    harness.RUNTIME.update(name=runtime, cache_dir=folder)
+    yield folder
+    onnx_encoders.EXPORTER = before
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,7 +83,9 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def make_settings(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(
+    tiny_models: dict[str, Path], tmp_path: Path, runtime: str, converted_dir: Path
+) -> Callable[..., Settings]:
     """Settings pointing every task at its tiny model; keyword arguments override."""
 
     def make(**overrides: Any) -> Settings:
@@ -55,6 +95,7 @@ def make_settings(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[...,
         values.update(
             data_dir=tmp_path / "data", torch_threads=1, rate_limit_per_minute=0, device="cpu"
         )
+        values.update(runtime=runtime, converted_dir=converted_dir)
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -83,6 +124,49 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 @pytest.fixture
 def services(settings: Settings, engine: Engine, store: Store) -> Services:
     return Services(settings=settings, engine=engine, store=store, bot_username="TertuliaTestBot")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the Ray cluster is marked `ray`, so `-m "not ray"` leaves it out."""
+    for item in items:
+        if "ray_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """A local Ray cluster on loopback for the session (its address); skips without Ray."""
+    with running_ray() as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def model_server(ray_cluster: str, tiny_models: dict[str, Path], runtime: str) -> Settings:
+    """The model server deployed on `ray_cluster` with the tiny models; its settings.
+
+    Its replica is tests/holding_server.py's, which holds an input starting with HOLD_PREFIX.
+    It runs torch (the remote layer does not know the runtime), once per session.
+    """
+    if runtime != "torch":
+        pytest.skip("the model server's tests run once, under --runtime torch")
+    from bot.serve_models import deploy
+    from tests.holding_server import HoldingModelServer, register_by_value
+
+    values: dict[str, Any] = {f"model_{key}": str(tiny_models[key]) for key in TASK_KEYS}
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tiny_models[TASK_KEYS[0]].parent / "data",
+        torch_threads=1,
+        rate_limit_per_minute=0,
+        device="cpu",
+        runtime="torch",
+        engine_backend="ray",
+        ray_address=ray_cluster,
+        **values,
+    )
+    register_by_value()
+    deploy(settings, server_class=HoldingModelServer)
+    return settings
 
 
 @pytest.fixture(scope="session")

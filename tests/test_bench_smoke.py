@@ -35,3 +35,16 @@ def test_quick_benchmark_writes_markdown_json_and_plot(tmp_path: Path) -> None:
     assert report["ayuda"]["samples"] > 0 and report["ayuda"]["p99_ms"] is not None
     assert report["targets"]
     assert all({"target", "measured", "met"} <= set(check) for check in report["targets"])
+
+
+def test_quick_runtime_comparison_reports_both_runtimes(tmp_path: Path) -> None:
+    paths = main(["--quick", "--runtimes", "--tasks", "pos,poem", "--out", str(tmp_path)])
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "| pos | onnxruntime int8 |" in markdown and "| poem | ctranslate2 int8 |" in markdown
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    for task in report["tasks"]:
+        assert task["torch"]["runtime"] == "torch" and task["auto"]["runtime"] == task["runtime"]
+        for side in ("torch", "auto"):
+            for name in ("throughput_rps", "p95_ms", "lone_ms", "model_mb", "peak_mb"):
+                assert isinstance(task[side][name], int | float), (side, name)
+        assert task["throughput_ratio"] > 0 and task["lone_ratio"] > 0

@@ -248,6 +248,17 @@ def test_preload_of_an_unknown_task_is_refused_at_start_with_exit_2(
     assert "PRELOAD names unknown tasks: nope" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["ingress", "worker"])
+def test_ingress_and_worker_without_redis_url_are_refused_with_exit_2(
+    command: str, tmp_path: Path
+) -> None:
+    env = bot_env({}, tmp_path / "data", TELEGRAM_BOT_TOKEN="123456:" + "A" * 35, REDIS_URL="")
+    result = run_bot([command], env, tmp_path)
+
+    assert result.returncode == 2
+    assert f"REDIS_URL is required by `{command}`" in result.stderr
+
+
 # Telegram in a process of its own, against the fake Bot API in the test's event loop
 @contextlib.asynccontextmanager
 async def bot_process(

@@ -135,3 +135,19 @@ def test_a_local_copy_of_a_seed_model_does_not_get_the_default_models_preprocess
     assert traits_for("sentiment", "finiteautomata/bertweet-base-sentiment-analysis") == (
         ModelTraits()
     )
+
+
+def test_runtime_settings_cover_every_task_and_read_any_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.config import RUNTIME_KEYS
+
+    assert tuple(SPECS) == RUNTIME_KEYS
+    monkeypatch.setenv("RUNTIME", "ONNXRuntime")
+    monkeypatch.setenv("RUNTIME_POEM", "torch")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.runtime_for("qa"), settings.runtime_for("poem")) == ("onnxruntime", "torch")
+    assert settings.converted_path == settings.data_dir / "converted"
+    monkeypatch.setenv("RUNTIME", "tensorrt")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]

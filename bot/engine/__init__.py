@@ -20,6 +20,7 @@ from bot.engine.errors import (
     EngineBusy,
     EngineClosed,
     EngineError,
+    HubUnreachable,
     InferenceFailed,
     InputTooLong,
     InvalidInput,
@@ -47,6 +48,7 @@ __all__ = [
     "EngineClosed",
     "EngineError",
     "EngineStatus",
+    "HubUnreachable",
     "InferenceBackend",
     "InferenceFailed",
     "InputTooLong",
@@ -102,6 +104,7 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         from bot.engine.loading import resolve_device, resolve_dtype
         from bot.engine.models import ModelCache
+        from bot.engine.runtimes import plan_from_settings
         from bot.engine.worker import DeviceWorker
 
         self.settings = settings
@@ -123,7 +126,9 @@ class Engine:
         self._idle.set()
         self._closed = False
         for key in keys:
-            self._cache.add(key, model_id(key, settings.model_for(key)), create_task(key))
+            task = create_task(key)
+            plan = plan_from_settings(settings, key, task, self.device)
+            self._cache.add(key, model_id(key, settings.model_for(key)), task, plan)
 
     async def preload(self, keys: list[str] | None = None) -> dict[str, str]:
         """Load models ahead of the first request (PRELOAD); returns key -> "ok" or the error."""
@@ -226,6 +231,7 @@ class Engine:
                 queue_wait_p95_ms=stats.percentile_ms(0.95) if stats else None,
                 failures=slot.failures,
                 last_error=slot.last_error,
+                runtime=queue.lm.runtime if queue else None,
             )
         return EngineStatus(
             device=str(self.device),

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import gc
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from bot.engine.downloads import WEIGHT_SUFFIXES, cached_folder
 from bot.engine.registry import HALF_PRECISION_UNSAFE, ModelTraits, task_keys, traits_for
+from bot.engine.runtimes import RuntimePlan, load_runtime_model
 from bot.engine.tasks.base import LoadedModel, Task
 from bot.engine.tasks.generation import lengths_as_new_tokens
-
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
 def resolve_device(setting: str) -> torch.device:
@@ -58,14 +57,7 @@ def local_folder(model_id: str) -> Path | None:
     path = Path(model_id).expanduser()
     if path.is_dir():
         return path
-    if os.sep in model_id and model_id.startswith((".", "/", "~")):
-        return None
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(model_id, local_files_only=True))
-    except Exception:
-        return None
+    return cached_folder(model_id)
 
 
 def estimate_bytes(model_id: str, dtype: torch.dtype) -> int:
@@ -73,7 +65,7 @@ def estimate_bytes(model_id: str, dtype: torch.dtype) -> int:
     folder = local_folder(model_id)
     if folder is None:
         return 0
-    files = [p for p in folder.iterdir() if p.suffix in _WEIGHT_SUFFIXES]
+    files = [p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES]
     if any(p.suffix == ".safetensors" for p in files):
         files = [p for p in files if p.suffix == ".safetensors"]
     on_disk = sum(p.stat().st_size for p in files)
@@ -82,25 +74,40 @@ def estimate_bytes(model_id: str, dtype: torch.dtype) -> int:
 
 
 def model_bytes(model: Any) -> int:
-    """Measured bytes of a model's parameters and buffers."""
+    """Measured bytes of a model's parameters and buffers (a runtime's: its weight files)."""
+    if (converted := getattr(model, "memory_bytes", None)) is not None:
+        return int(converted)
     total = sum(p.numel() * p.element_size() for p in model.parameters())
     total += sum(b.numel() * b.element_size() for b in model.buffers())
     return int(total)
 
 
 def load_model(
-    task: Task, key: str, model_id: str, device: torch.device, dtype: torch.dtype
+    task: Task,
+    key: str,
+    model_id: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    source: str | None = None,
+    plan: RuntimePlan | None = None,
 ) -> LoadedModel:
-    """Load tokenizer and model (blocking: call from a worker thread)."""
+    """Load tokenizer and model (blocking: call from a worker thread).
+
+    `source` is the folder the files are in (bot/engine/downloads.py), when not `model_id`.
+    `plan` may run it on a converted copy instead of torch (bot/engine/runtimes).
+    """
     from transformers import AutoConfig
 
-    tokenizer = task.load_tokenizer(model_id)
-    config = AutoConfig.from_pretrained(model_id)
+    source = source or model_id
+    tokenizer = task.load_tokenizer(source)
+    config = AutoConfig.from_pretrained(source)
     dtype = model_dtype(dtype, config.model_type, device)
-    model = task.model_class.from_pretrained(model_id, config=config, dtype=dtype)
+    model = load_runtime_model(plan, task, model_id, source, config, device, dtype)
+    if model is None:
+        model = task.model_class.from_pretrained(source, config=config, dtype=dtype)
+        model.to(device)
+        model.eval()
     lengths_as_new_tokens(model)
-    model.to(device)
-    model.eval()
     pad_id = tokenizer.pad_token_id
     if pad_id is None:
         pad_id = getattr(model.config, "pad_token_id", None)
@@ -116,6 +123,7 @@ def load_model(
         pad_token_id=int(pad_id),
         max_length=task.max_length(model, tokenizer),
         traits=traits_for(key, model_id) if key in task_keys() else ModelTraits(),
+        runtime=getattr(model, "runtime", "torch"),
     )
 
 

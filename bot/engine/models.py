@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
 import torch
 
 from bot.engine.batching import ModelQueue
+from bot.engine.downloads import fetch_model, in_daemon_thread
 from bot.engine.errors import EngineClosed, ModelTooLarge, ModelUnavailable, NoMemoryForModel
-from bot.engine.loading import estimate_bytes, load_model, model_bytes, release
+from bot.engine.loading import load_model, model_bytes, release
+from bot.engine.runtimes import RuntimePlan
+from bot.engine.runtimes import estimate_bytes as runtime_estimate
 from bot.engine.tasks.base import Task
 from bot.engine.worker import DeviceWorker
+from bot.progress import FanOut, ModelFetch, current_sink, fetch_notice
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,10 @@ class ModelSlot:
     failed_at: float | None = None
     failure: ModelUnavailable | None = None
     loading: asyncio.Future[None] | None = field(default=None, repr=False)
+    # Which runtime runs it (bot/engine/runtimes); None is torch.
+    plan: RuntimePlan | None = None
+    # While a load runs: its progress, shown to every request waiting for it.
+    progress: FanOut | None = field(default=None, repr=False)
 
     @property
     def loaded(self) -> bool:
@@ -75,8 +85,8 @@ class ModelCache:
     def used_bytes(self) -> int:
         return sum(s.bytes for s in self.slots.values() if s.loaded)
 
-    def add(self, key: str, model_id: str, task: Task) -> None:
-        self.slots[key] = ModelSlot(key=key, model_id=model_id, task=task)
+    def add(self, key: str, model_id: str, task: Task, plan: RuntimePlan | None = None) -> None:
+        self.slots[key] = ModelSlot(key=key, model_id=model_id, task=task, plan=plan)
 
     async def acquire(self, key: str) -> ModelSlot:
         """The slot with its model loaded, marked busy until `release` is called."""
@@ -92,6 +102,8 @@ class ModelCache:
                 raise slot.failure
             if slot.loading is None:
                 slot.loading = asyncio.get_running_loop().create_future()
+                slot.progress = FanOut()
+                slot.progress.add(current_sink())
                 try:
                     await self._load(slot)
                     slot.loading.set_result(None)
@@ -101,7 +113,10 @@ class ModelCache:
                     raise
                 finally:
                     slot.loading = None
+                    slot.progress = None
             else:
+                if slot.progress is not None:
+                    slot.progress.add(current_sink())
                 await asyncio.shield(slot.loading)
         slot.inflight += 1
         slot.last_used = time.monotonic()
@@ -114,14 +129,24 @@ class ModelCache:
             self._released.notify_all()
 
     async def _load(self, slot: ModelSlot) -> None:
+        source = await self._fetch(slot)  # outside the lock: other models load meanwhile
         async with self._load_lock:
-            estimate = await asyncio.to_thread(estimate_bytes, slot.model_id, self.dtype)
+            estimate = await asyncio.to_thread(
+                runtime_estimate, slot.plan, slot.model_id, source, self.dtype
+            )
             self._check_fits(slot, estimate)
             await self._make_room(slot, estimate)
             started = time.perf_counter()
             try:
                 lm = await asyncio.to_thread(
-                    load_model, slot.task, slot.key, slot.model_id, self.worker.device, self.dtype
+                    load_model,
+                    slot.task,
+                    slot.key,
+                    slot.model_id,
+                    self.worker.device,
+                    self.dtype,
+                    source,
+                    slot.plan,
                 )
             except Exception as exc:
                 error = ModelUnavailable(slot.key, slot.model_id, _reason(exc))
@@ -155,10 +180,30 @@ class ModelCache:
                 slot.key,
                 slot.model_id,
                 lm.device,
-                lm.dtype,
+                lm.runtime if lm.runtime != "torch" else lm.dtype,
                 measured / 2**20,
                 slot.load_seconds,
             )
+
+    async def _fetch(self, slot: ModelSlot) -> str:
+        """Where the model loads from; a hub model not on disk yet is downloaded, with progress."""
+        loop = asyncio.get_running_loop()
+        progress = slot.progress
+        stop = threading.Event()
+
+        def report(event: ModelFetch) -> None:  # called in the download's thread
+            if progress is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
+                    loop.call_soon_threadsafe(progress.show, fetch_notice(event))
+
+        try:
+            return await in_daemon_thread(fetch_model, slot.key, slot.model_id, report, stop)
+        except ModelUnavailable as error:
+            self._record_failure(slot, error)
+            log.error("could not load %s (%s): %s", slot.key, slot.model_id, error.reason)
+            raise
+        finally:
+            stop.set()  # a download still running after a cancel gives up
 
     def _check_fits(self, slot: ModelSlot, needed: int) -> None:
         if self.budget and needed > self.budget:

@@ -12,6 +12,7 @@ import torch
 
 from bot.engine.loading import load_model
 from bot.engine.registry import create_task
+from bot.engine.runtimes import plan_for
 from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task
 
 T = TypeVar("T")
@@ -40,9 +41,16 @@ class DirectContext:
         return out
 
 
-def load_task(key: str, folder: str) -> tuple[Task, LoadedModel]:
+RUNTIME: dict[str, Any] = {"name": "torch", "cache_dir": None}
+"""The session's RUNTIME (pytest --runtime) and conversion cache, set by tests/conftest.py."""
+
+
+def load_task(key: str, folder: str, runtime: str | None = None) -> tuple[Task, LoadedModel]:
+    """A task and its model on the CPU, under the session's runtime unless one is named."""
     task = create_task(key)
-    lm = load_model(task, key, folder, torch.device("cpu"), torch.float32)
+    cpu = torch.device("cpu")
+    plan = plan_for(runtime or RUNTIME["name"], task, cpu, "auto", RUNTIME["cache_dir"], 1)
+    lm = load_model(task, key, folder, cpu, torch.float32, plan=plan)
     return task, lm
 
 

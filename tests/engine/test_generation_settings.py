@@ -19,6 +19,7 @@ from transformers import (
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.engine.runtimes.ctranslate2_models import Ct2Causal, Ct2Seq2Seq
 from bot.engine.tasks.summarization import (
     FALLBACK_MAX_NEW_TOKENS,
     SummarizationTask,
@@ -52,15 +53,17 @@ def model_with(tiny_models: dict[str, Path], tmp_path: Path) -> Callable[..., Pa
 
 
 def spy_generate(monkeypatch: pytest.MonkeyPatch, model_class: type[GenerationMixin]) -> Calls:
-    """Record the keyword arguments of every `generate` call of a model class."""
+    """Record the keyword arguments of every `generate` call of a model class, or of the
+    CTranslate2 stand-in that takes its place under --runtime auto."""
     calls: Calls = []
-    original = model_class.generate
+    for spied in (model_class, Ct2Seq2Seq, Ct2Causal):
+        original = spied.generate
 
-    def generate(self: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return original(self, *args, **kwargs)
+        def generate(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return _original(self, *args, **kwargs)
 
-    monkeypatch.setattr(model_class, "generate", generate)
+        monkeypatch.setattr(spied, "generate", generate)
     return calls
 
 

@@ -50,6 +50,8 @@ class LoadedModel:
     max_length: int
     traits: ModelTraits = field(default_factory=ModelTraits)
     """How the model was trained to be used (e.g. the text normalisation it expects)."""
+    runtime: str = "torch"
+    """What runs ``model``: "torch", or a converted copy ("ctranslate2 int8", ...)."""
 
 
 @dataclass(frozen=True)
