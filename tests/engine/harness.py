@@ -121,3 +121,8 @@ def hold_forward(engine: Any, task: str) -> tuple[threading.Event, threading.Eve
 
     before_forward(engine, task, hold)
     return entered, release
+
+
+async def wait_for(event: threading.Event) -> None:
+    """Wait for a held forward's signal without blocking the event loop."""
+    await asyncio.to_thread(event.wait, 30)

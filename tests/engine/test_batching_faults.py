@@ -27,7 +27,7 @@ from bot.engine import (
 from bot.engine.batching import ModelQueue
 from bot.engine.loading import estimate_bytes
 from bot.engine.tasks.base import Feature, LoadedModel
-from tests.engine.harness import before_forward, hold_forward
+from tests.engine.harness import before_forward, hold_forward, wait_for
 
 POISON = "veneno"
 TEXTS = [
@@ -40,10 +40,6 @@ TEXTS = [
     "Qué buen día hace hoy",
     "No me gusta nada",
 ]
-
-
-async def wait_for(event: threading.Event) -> None:
-    await asyncio.to_thread(event.wait, 30)
 
 
 def queue_of(engine: Engine, task: str) -> ModelQueue:

@@ -23,7 +23,7 @@ from bot.engine import (
 )
 from bot.engine.loading import estimate_bytes
 from bot.engine.results import Classification, QAInput, ZeroShotInput
-from tests.engine.harness import before_forward, hold_forward
+from tests.engine.harness import before_forward, hold_forward, wait_for
 from tests.tiny_models import corrupt_model_folder
 
 SAMPLES = [
@@ -32,10 +32,6 @@ SAMPLES = [
     "Hola",
     "¿Vamos a la playa mañana por la tarde si hace buen tiempo?",
 ]
-
-
-async def wait_for(event: threading.Event) -> None:
-    await asyncio.to_thread(event.wait, 30)
 
 
 async def test_every_task_answers_through_the_engine(engine: Engine) -> None:
