@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import torch
 from bench.drive import Phase, _status_mb, run_chats
 from bench.inputs import make_workload
 from bench.models import build_models
-from bench.run import NEW_TOKENS, Options, _median_run, _settings
+from bench.run import NEW_TOKENS, Options, _median_run, _settings, machine_facts
 from bot.engine import Engine
 from bot.engine.registry import create_task
 from bot.engine.runtimes import TORCH, plan_from_settings, prepare
@@ -66,14 +65,7 @@ async def compare_runtimes(options: Options) -> dict[str, Any]:
         for engine in engines.values():
             await engine.close()
     return {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "threads": options.threads,
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine_facts(options.threads, load_before),
         "options": {
             "quick": options.quick,
             "concurrency": options.concurrency,
@@ -159,9 +151,10 @@ def runtimes_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# torch against RUNTIME=auto ({'tiny' if options['quick'] else 'full-size'} models)",
         "",
-        f"{machine['cpus']} CPUs, {machine['threads']} threads, torch {machine['torch']}; load "
-        f"average {machine['load_average_before'][0]} before, {machine['load_average_after'][0]}"
-        f" after; {options['concurrency']} chats, short mix, median of {options['repeats']} "
+        f"{machine['cpus']} CPUs, {machine['torch_threads']} threads, torch {machine['torch']}; "
+        f"load average {machine['load_average_before'][0]} before, "
+        f"{machine['load_average_after'][0]} after; {options['concurrency']} chats, short mix, "
+        f"median of {options['repeats']} "
         f"runs; lone: median of {options['lone_repeats']}; generation lengths "
         f"{options['new_tokens']}; run took {report['wall_s']} s.",
         "",
