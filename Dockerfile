@@ -13,6 +13,9 @@ FROM ${BASE_IMAGE}
 # Linux torch wheel is a CUDA build too (CUDA 13 for torch 2.13.0).
 ARG TORCH_VARIANT=cpu
 ARG TORCH_INDEX=https://download.pytorch.org/whl/${TORCH_VARIANT}
+# Optional extras of pyproject.toml, comma-separated: "scale" adds Ray Serve (the model server
+# and the bots that call it, compose.yaml's scale-out profile).
+ARG EXTRAS=""
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -40,7 +43,9 @@ WORKDIR /app
 COPY requirements-torch.txt ./
 RUN pip install --index-url "$TORCH_INDEX" -r requirements-torch.txt
 COPY pyproject.toml ./
-RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+RUN python -c 'import sys, tomllib; project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+extras = [e for e in sys.argv[1].split(",") if e]; \
+print(*project["dependencies"], *(d for e in extras for d in project["optional-dependencies"][e]), sep="\n")' "$EXTRAS" \
         > /tmp/dependencies.txt \
     && pip install -r /tmp/dependencies.txt \
     && rm /tmp/dependencies.txt

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     # `serve-models`: replicas of the model server; 0 means one per GPU in the cluster, or one
     # CPU replica where there is none.
     serve_replicas: int = Field(default=0, ge=0)
+    # The Serve application's name: bots on one cluster (production, staging) each name theirs.
+    serve_app: str = Field(default="tertulia-models", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
 
     # Engine
     device: str = "auto"

@@ -27,7 +27,6 @@ from bot.config import Settings
 from bot.engine.errors import EngineError
 from bot.engine.registry import TASK_KEYS
 from bot.engine.remote import (
-    APP_NAME,
     BOARD_DEPLOYMENT,
     REPORT_EVERY_S,
     RemoteAnswer,
@@ -184,7 +183,7 @@ def deploy(settings: Settings, server_class: type[ModelServer] = ModelServer) ->
     # Bots call through handles: no HTTP proxy.
     serve.start(proxy_location="Disabled")
     app = build_app(settings, gpus, server_class)
-    return serve.run(app, name=APP_NAME, route_prefix=None)
+    return serve.run(app, name=settings.serve_app, route_prefix=None)
 
 
 def serve_models(settings: Settings, detach: bool) -> None:
@@ -203,7 +202,7 @@ def serve_models(settings: Settings, detach: bool) -> None:
         )
         log.info(
             "model server %r is up on %s: %d %s replica(s), %s each",
-            APP_NAME,
+            settings.serve_app,
             address,
             replicas,
             device,
@@ -216,7 +215,7 @@ def serve_models(settings: Settings, detach: bool) -> None:
             signal.signal(signum, lambda *_: stop.set())
         stop.wait()
         log.info("stopping the model server")
-        serve.delete(APP_NAME)
+        serve.delete(settings.serve_app)
     finally:
         ray.shutdown()
 

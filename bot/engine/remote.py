@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "tertulia-models"
-"""The Serve application `serve-models` deploys; its ingress is the ModelServer deployment."""
 BOARD_DEPLOYMENT = "ReplicaBoard"
 """The deployment holding each replica's latest status, so a bot can list every replica."""
 
@@ -90,7 +88,7 @@ class RemoteEngine:
             if self._server is None:
                 address = self.settings.ray_address
                 self._server, self._board, self._owns_ray = await asyncio.to_thread(
-                    find_model_server, address
+                    find_model_server, address, self.settings.serve_app
                 )
                 log.info("connected to the model server on the Ray cluster %s", address or "auto")
             if self._refresher is None:
@@ -212,8 +210,9 @@ async def remote_status(settings: Settings) -> EngineStatus:
         await engine.close()
 
 
-def find_model_server(address: str) -> tuple[Any, Any, bool]:
-    """Serve handles to the model server and its board, and whether this call joined Ray."""
+def find_model_server(address: str, app: str) -> tuple[Any, Any, bool]:
+    """Serve handles to the model server `app` (SERVE_APP) and its board, and whether this call
+    joined Ray."""
     import ray
     from ray import serve
     from ray.serve.exceptions import RayServeException
@@ -223,13 +222,13 @@ def find_model_server(address: str) -> tuple[Any, Any, bool]:
         join_ray(address, log_to_driver=False)
         joined = True
     try:
-        server = serve.get_app_handle(APP_NAME)
-        board = serve.get_deployment_handle(BOARD_DEPLOYMENT, app_name=APP_NAME)
+        server = serve.get_app_handle(app)
+        board = serve.get_deployment_handle(BOARD_DEPLOYMENT, app_name=app)
     except RayServeException as exc:
         if joined:
             ray.shutdown()
         raise ConnectionError(
-            f"no model server on the Ray cluster at RAY_ADDRESS={address or 'auto'}; "
+            f"no model server {app!r} on the Ray cluster at RAY_ADDRESS={address or 'auto'}; "
             f"start it with `python -m bot serve-models` ({exc})"
         ) from exc
     return server, board, joined

@@ -1,10 +1,12 @@
-"""Ingress, two workers and Redis over the local Bot API server: each message answered once.
+"""Ingress, two workers, Redis and the model server over the local Bot API server: each message
+answered once.
 
 Twenty group chats send twenty messages each: a reading text, question mode with many
 questions, /fin, a one-off question, question mode again. One worker is SIGKILLed while it is
 answering a question (its download of the attached file is held) and restarted later. The
-processes are real `python -m bot ingress` / `python -m bot worker` runs, each worker with the
-local engine and a stand-in QA model that always answers "Zaragoza".
+processes are real `python -m bot ingress` / `worker` / `serve-models` runs: the workers load no
+model and send every question to the model server on a local Ray cluster, whose replica has a
+stand-in QA model that always answers "Zaragoza".
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot import texts
+from bot.config import Settings
 from bot.update_stream import key, partition_of
 from tests.e2e.botapi_server import BotApiServer
 from tests.e2e.conftest import ANA
@@ -40,6 +43,8 @@ START_S = 120.0
 ANSWERS_S = 60.0
 PROBE = 9
 """Index of the message, in the probe chat, that the victim is answering when it is killed."""
+MODEL_SERVER_APP = "tertulia-e2e"
+"""Its own Serve application, beside the session's model server on the same cluster."""
 
 
 def chat_for(n: int) -> ChatSpec:
@@ -218,10 +223,49 @@ async def replies(
         raise AssertionError(f"replies wanted {wanted}, got {got}\n{deployment.output()}") from None
 
 
+async def start_model_server(deployment: Deployment, ray_cluster: str) -> None:
+    """`serve-models` on the session's cluster, and every later process sent to it."""
+    deployment.env.update(
+        ENGINE_BACKEND="ray",
+        RAY_ADDRESS=ray_cluster,
+        SERVE_APP=MODEL_SERVER_APP,
+        SERVE_REPLICAS="1",
+    )
+    await deployment.start("serve-models")
+    from bot.engine.remote import SILENT_AFTER_S, RemoteEngine
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, engine_backend="ray", ray_address=ray_cluster, serve_app=MODEL_SERVER_APP
+    )
+    engine = RemoteEngine(settings)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + START_S
+    try:
+        while True:
+            with contextlib.suppress(ConnectionError):
+                status = await engine.refresh_status()
+                if any(r.seconds_since_report <= SILENT_AFTER_S for r in status.replicas or ()):
+                    return
+            if loop.time() > deadline:
+                raise AssertionError(f"no model server replica\n{deployment.output()}")
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.close()
+
+
+@pytest.fixture
+def cluster(ray_cluster: str) -> Iterator[str]:
+    """The session's Ray cluster, left without this test's model server whatever happened
+    (a SIGTERM to `serve-models` deletes it; a failed test may not have sent one)."""
+    yield ray_cluster
+    from ray import serve
+
+    with contextlib.suppress(Exception):
+        serve.delete(MODEL_SERVER_APP)
+
+
 async def test_two_workers_answer_each_message_once_in_order_across_a_sigkill(
-    server: HoldingServer,
-    redis: Redis,
-    deployment: Deployment,
+    server: HoldingServer, redis: Redis, deployment: Deployment, cluster: str
 ) -> None:
     chats = {n: chat_for(n) for n in range(CHATS)}
     scripts = {n: script(n) for n in chats}
@@ -237,6 +281,7 @@ async def test_two_workers_answer_each_message_once_in_order_across_a_sigkill(
                 if not skip(n, index):
                     send(n, index)
 
+    await start_model_server(deployment, cluster)
     await deployment.start("ingress")
     victim = await deployment.start("worker")
     survivor = await deployment.start("worker")
