@@ -44,6 +44,8 @@ FORGET_AFTER_S = 60.0
 HEALTH_CHECK_PERIOD_S = 2.0
 # A replica being stopped lets its engine finish the requests in hand (Engine.close waits 30 s).
 GRACEFUL_SHUTDOWN_S = 35.0
+# How long a stopping replica tries to take itself off the board.
+FORGET_WITHIN_S = 2.0
 
 
 class ModelServer:
@@ -111,8 +113,10 @@ class ModelServer:
         self._reporter.cancel()
         self._preloading.cancel()
         if self.board is not None:
+            # When the whole application is deleted the board may be gone already, and a call
+            # to it would wait for it until Serve kills this replica.
             with contextlib.suppress(Exception):
-                await self.board.forget.remote(self.replica)
+                await asyncio.wait_for(self.board.forget.remote(self.replica), FORGET_WITHIN_S)
         await self.engine.close()
 
 
