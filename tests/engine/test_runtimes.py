@@ -150,6 +150,27 @@ def test_int8_keeps_the_argmax_of_a_trained_model(
     assert agreement >= 0.99, f"int8 agrees with float32 on {agreement:.1%} of {len(expected)}"
 
 
+def test_int8_scores_a_text_alike_alone_or_batched(
+    tiny_models: dict[str, Path], converted_dir: Path
+) -> None:
+    """Each token's activations get their own int8 scale: a louder, longer neighbour (and its
+    padding) must not move a text's logits, as one scale for the whole batch would."""
+    _, int8 = load("sentiment", tiny_models["sentiment"], plan(ONNXRUNTIME, "int8", converted_dir))
+    text = min(SENTENCES, key=len)
+    loud = " ".join(SENTENCES[1:6]).upper()
+
+    def logits(texts: list[str]) -> torch.Tensor:
+        batch = int8.tokenizer(
+            texts, padding=True, truncation=True, max_length=16, return_tensors="pt"
+        )
+        return int8.model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).logits
+
+    alone, batched = logits([text])[0], logits([text, loud])[0]
+    assert torch.allclose(alone, batched, rtol=0, atol=1e-5), (alone, batched)
+
+
 def test_int8_on_the_random_stand_ins_only_flips_near_ties(
     tiny_models: dict[str, Path], converted_dir: Path
 ) -> None:
