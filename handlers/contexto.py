@@ -1,7 +1,8 @@
 """/contexto: the chat's reading text, which /pregunta answers from.
 
-`/contexto <texto>` or a .txt document replaces it; `/contexto` replying to a message adds
-that message to it, so a conversation can be gathered message by message.
+`/contexto <texto>`, a document (PDF, DOCX, HTML, Markdown, .txt) or a link (the page's main
+text) replaces it; `/contexto` replying to a message adds that message to it, so a conversation
+can be gathered message by message.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ from __future__ import annotations
 from bot import texts
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import char_count, document_problem, usage, visible, word_count
+from handlers.arguments import (
+    char_count,
+    document_problem,
+    read_link,
+    titled,
+    usage,
+    visible,
+    word_count,
+)
 
 
 async def handle(request: Request, services: Services) -> Reply:
@@ -18,9 +27,17 @@ async def handle(request: Request, services: Services) -> Reply:
         return problem
     for candidate in (request.text, request.document_text):
         if new_text := visible(candidate):
-            return await replace_reading_text(request.chat_id, new_text, services)
+            target = await read_link(new_text, services)
+            if target.problem:
+                return target.problem
+            return titled(
+                await replace_reading_text(request.chat_id, target.text, services), target
+            )
     if replied := visible(request.reply_text):
-        return await append_reading_text(request.chat_id, replied, services)
+        target = await read_link(replied, services)
+        if target.problem:
+            return target.problem
+        return titled(await append_reading_text(request.chat_id, target.text, services), target)
     return usage("contexto")
 
 
