@@ -1,4 +1,5 @@
-"""Per-chat state behind one async protocol: reading texts, question mode, texts behind buttons.
+"""Per-chat state behind one async protocol: reading texts, question mode, texts behind buttons,
+and a group's options and recent messages (/autotraducir, /memoria).
 
 Handlers see only `Store`: `SQLiteStore` keeps it in a file (the embedded default), and
 `RedisStore` (bot/store_redis.py, when REDIS_URL is set) in Redis, shared by every bot process.
@@ -13,8 +14,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -42,7 +44,34 @@ CREATE TABLE IF NOT EXISTS saved_texts (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS saved_texts_chat ON saved_texts (chat_id);
+CREATE TABLE IF NOT EXISTS group_options (
+    chat_id INTEGER NOT NULL,
+    option TEXT NOT NULL,
+    PRIMARY KEY (chat_id, option)
+);
+CREATE TABLE IF NOT EXISTS group_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    sent REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS group_messages_chat ON group_messages (chat_id, id);
+CREATE INDEX IF NOT EXISTS group_messages_sent ON group_messages (sent);
 """
+
+GroupOption = Literal["autotranslate", "memory"]
+"""What an administrator can switch on in a group: /autotraducir and /memoria."""
+
+
+@dataclass(frozen=True)
+class GroupMessage:
+    """One remembered message of a group with /memoria on; `sent` is wall-clock seconds."""
+
+    author: str
+    text: str
+    sent: float
+
 
 Statement = tuple[str, tuple[object, ...]]
 
@@ -81,9 +110,38 @@ class Store(Protocol):
         """None for an unknown id or another chat's text, so a forged button reads nothing."""
         ...
 
+    # Groups: the options an administrator switched on, and what a group with memory said
+    async def set_group_option(self, chat_id: int, option: GroupOption, on: bool) -> None: ...
+
+    async def group_options(self, chat_id: int) -> frozenset[str]:
+        """The options switched on in the chat; empty for a chat that never had one."""
+        ...
+
+    async def remember_message(
+        self, chat_id: int, author: str, text: str, keep: int, max_age: float
+    ) -> None:
+        """Adds a message; the chat's oldest beyond `keep`, and any older than `max_age`
+        seconds, are deleted at once."""
+        ...
+
+    async def recent_messages(self, chat_id: int, limit: int, max_age: float) -> list[GroupMessage]:
+        """The chat's last `limit` messages younger than `max_age` seconds, oldest first."""
+        ...
+
+    async def forget_messages(self, chat_id: int) -> int:
+        """Delete the chat's remembered messages (/memoria off); how many."""
+        ...
+
+    async def purge_messages(self, max_age: float) -> int:
+        """Delete every chat's messages older than `max_age` seconds; how many."""
+        ...
+
     # Privacy
     async def forget_chat(self, chat_id: int) -> None:
-        """Delete everything stored for a chat (/olvidar)."""
+        """Delete everything stored for a chat (/olvidar), remembered messages included.
+
+        A group's options stay: they are its administrators' choice, not anyone's data.
+        """
         ...
 
     async def purge(self, older_than_days: float) -> int:
@@ -214,6 +272,60 @@ class SQLiteStore:
         )
         return None if found is None else str(found)
 
+    # Groups
+    async def set_group_option(self, chat_id: int, option: GroupOption, on: bool) -> None:
+        sql = (
+            "INSERT OR IGNORE INTO group_options (chat_id, option) VALUES (?, ?)"
+            if on
+            else "DELETE FROM group_options WHERE chat_id = ? AND option = ?"
+        )
+        await self._run(_changed, (sql, (chat_id, option)))
+
+    async def group_options(self, chat_id: int) -> frozenset[str]:
+        rows = await self._run(
+            _rows, "SELECT option FROM group_options WHERE chat_id = ?", (chat_id,)
+        )
+        return frozenset(str(option) for (option,) in rows)
+
+    async def remember_message(
+        self, chat_id: int, author: str, text: str, keep: int, max_age: float
+    ) -> None:
+        """Adds a message and, in the same transaction, drops what is too old or too many."""
+        sent = now()
+        await self._run(
+            _changed,
+            (
+                "INSERT INTO group_messages (chat_id, author, text, sent) VALUES (?, ?, ?, ?)",
+                (chat_id, author, text, sent),
+            ),
+            (
+                "DELETE FROM group_messages WHERE chat_id = ? AND id <= (SELECT id FROM "
+                "group_messages WHERE chat_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (chat_id, chat_id, keep),
+            ),
+            # Every group's expired messages, not only this one's: quiet groups expire too.
+            ("DELETE FROM group_messages WHERE sent < ?", (sent - max_age,)),
+        )
+
+    async def recent_messages(self, chat_id: int, limit: int, max_age: float) -> list[GroupMessage]:
+        rows = await self._run(
+            _rows,
+            "SELECT author, text, sent FROM group_messages WHERE chat_id = ? AND sent >= ? "
+            "ORDER BY id DESC LIMIT ?",
+            (chat_id, now() - max_age, limit),
+        )
+        return [GroupMessage(str(a), str(t), float(s)) for a, t, s in reversed(rows)]  # type: ignore[arg-type]
+
+    async def forget_messages(self, chat_id: int) -> int:
+        return await self._run(
+            _changed, ("DELETE FROM group_messages WHERE chat_id = ?", (chat_id,))
+        )
+
+    async def purge_messages(self, max_age: float) -> int:
+        return await self._run(
+            _changed, ("DELETE FROM group_messages WHERE sent < ?", (now() - max_age,))
+        )
+
     # Privacy
     async def forget_chat(self, chat_id: int) -> None:
         """Delete everything stored for a chat (/olvidar), all tables in one transaction."""
@@ -221,7 +333,7 @@ class SQLiteStore:
             _changed,
             *(
                 (f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
-                for table in ("contexts", "question_mode", "saved_texts")
+                for table in ("contexts", "question_mode", "saved_texts", "group_messages")
             ),
         )
 
@@ -292,6 +404,10 @@ def _first(db: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> object
     """The first column of the first row, or None when there is no row."""
     row = db.execute(sql, args).fetchone()
     return None if row is None else row[0]
+
+
+def _rows(db: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+    return db.execute(sql, args).fetchall()
 
 
 def _insert_text(db: sqlite3.Connection, chat_id: int, text: str, created: float) -> int:

@@ -8,6 +8,8 @@ would. Keys, all under `tertulia:`:
     text:{id}            hash: chat, text           texts      sorted set: id -> created
     chat_texts:{chat}    set of the chat's text ids next_text_id  the ids' counter
     questions:{chat}     hash: user -> last active
+    group_options:{chat} set of the options on      messages:{chat}  list of JSON messages,
+    message_chats        set of chats with messages oldest first, trimmed, expiring
     rate:{user}, warned:{user}, refused:{chat}      access marks, which expire by themselves
 
 One Redis server, not a cluster: the scripts touch keys they build themselves.
@@ -16,6 +18,7 @@ One Redis server, not a cluster: the scripts touch keys they build themselves.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -28,7 +31,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from bot.store import StoreError, now
+from bot.store import GroupMessage, GroupOption, StoreError, now
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +73,41 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('DEL', ARGV[1] .. 'text:' .. id)
   redis.call('ZREM', KEYS[5], id)
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('SREM', KEYS[7], ARGV[2])
 return 0
 """
+
+# Messages are pushed in time order, so the expired ones are at the head of the list.
+# KEYS[1] a chat's messages, KEYS[2] the chats with messages; ARGV[1] the cutoff, ARGV[2] the chat.
+_DROP_EXPIRED = """
+local removed = 0
+while true do
+  local head = redis.call('LINDEX', KEYS[1], 0)
+  if not head then
+    redis.call('SREM', KEYS[2], ARGV[2])
+    break
+  end
+  if tonumber(cjson.decode(head).sent) >= tonumber(ARGV[1]) then break end
+  redis.call('LPOP', KEYS[1])
+  removed = removed + 1
+end
+"""
+
+_PURGE_MESSAGES = _DROP_EXPIRED + "return removed\n"
+
+# ARGV[3] the message, ARGV[4] how many to keep, ARGV[5] the list's lifetime in ms.
+_REMEMBER = (
+    """
+redis.call('RPUSH', KEYS[1], ARGV[3])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+"""
+    + _DROP_EXPIRED
+    + "return removed\n"
+)
 
 _PURGE_SLICE = """
 local chats = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
@@ -149,6 +183,8 @@ class RedisStore:
                 _SAVE_TEXT,
                 _FORGET_CHAT,
                 _PURGE_SLICE,
+                _PURGE_MESSAGES,
+                _REMEMBER,
                 _HIT,
                 _FIRST,
             )
@@ -263,6 +299,68 @@ class RedisStore:
         )
         return str(text) if owner == str(chat_id) and text is not None else None
 
+    # Groups
+    async def set_group_option(self, chat_id: int, option: GroupOption, on: bool) -> None:
+        key = _key("group_options", chat_id)
+        if on:
+            await self._run(lambda: self.client.sadd(key, option))
+        else:
+            await self._run(lambda: self.client.srem(key, option))
+
+    async def group_options(self, chat_id: int) -> frozenset[str]:
+        found = await self._run(lambda: self.client.smembers(_key("group_options", chat_id)))
+        return frozenset(str(option) for option in found)
+
+    async def remember_message(
+        self, chat_id: int, author: str, text: str, keep: int, max_age: float
+    ) -> None:
+        """One script: push, trim to `keep`, drop the expired head; the list expires with the
+        last message, so a quiet group's memory goes by itself."""
+        sent = now()
+        message = json.dumps({"author": author, "text": text, "sent": sent}, ensure_ascii=False)
+        keys = [_key("messages", chat_id), _key("message_chats")]
+        args: list[str | int] = [
+            _number(sent - max_age),
+            chat_id,
+            message,
+            max(1, keep),
+            _ms(max_age),
+        ]
+        await self._script(_REMEMBER, keys, args)
+
+    async def recent_messages(self, chat_id: int, limit: int, max_age: float) -> list[GroupMessage]:
+        if limit <= 0:
+            return []
+        found = await self._run(lambda: self.client.lrange(_key("messages", chat_id), -limit, -1))
+        cutoff = now() - max_age
+        messages = [json.loads(raw) for raw in found]
+        return [
+            GroupMessage(str(m["author"]), str(m["text"]), float(m["sent"]))
+            for m in messages
+            if float(m["sent"]) >= cutoff
+        ]
+
+    async def forget_messages(self, chat_id: int) -> int:
+        async def delete() -> int:
+            async with self.client.pipeline(transaction=True) as multi:
+                multi.llen(_key("messages", chat_id))
+                multi.delete(_key("messages", chat_id))
+                multi.srem(_key("message_chats"), str(chat_id))
+                count, _, _ = await multi.execute()
+            return int(count)
+
+        return await self._run(delete)
+
+    async def purge_messages(self, max_age: float) -> int:
+        """Each chat with messages in its own short script."""
+        cutoff = _number(now() - max_age)
+        chats = await self._run(lambda: self.client.smembers(_key("message_chats")))
+        removed = 0
+        for chat in chats:
+            keys = [_key("messages", chat), _key("message_chats")]
+            removed += int(await self._script(_PURGE_MESSAGES, keys, [cutoff, str(chat)]))
+        return removed
+
     # Privacy
     async def forget_chat(self, chat_id: int) -> None:
         """Delete everything stored for a chat (/olvidar), in one script."""
@@ -272,6 +370,8 @@ class RedisStore:
             _key("chat_texts", chat_id),
             _key("contexts"),
             _key("texts"),
+            _key("messages", chat_id),
+            _key("message_chats"),
         ]
         await self._script(_FORGET_CHAT, keys, [PREFIX, chat_id])
 

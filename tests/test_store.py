@@ -212,6 +212,104 @@ async def test_replacing_a_reading_text_renews_its_age(store: Store, clock: Fake
     assert await store.get_context(HERE) == "Nuevo."
 
 
+# Groups: options and remembered messages
+
+HOUR = 3600.0
+
+
+async def test_group_options_are_switched_per_chat_and_survive_reopening(
+    open_store: OpenStore,
+) -> None:
+    store = await open_store()
+    assert await store.group_options(HERE) == frozenset()
+    await store.set_group_option(HERE, "memory", True)
+    await store.set_group_option(HERE, "memory", True)  # switching on twice is harmless
+    await store.set_group_option(HERE, "autotranslate", True)
+    await store.set_group_option(THERE, "autotranslate", True)
+    await store.set_group_option(HERE, "autotranslate", False)
+    await store.set_group_option(THERE, "memory", False)  # off when never on is harmless
+    await store.close()
+    again = await open_store()
+    assert await again.group_options(HERE) == {"memory"}
+    assert await again.group_options(THERE) == {"autotranslate"}
+
+
+async def test_remembered_messages_come_back_oldest_first_per_chat(store: Store) -> None:
+    for n in range(5):
+        await store.remember_message(HERE, "Ana" if n % 2 else "Bea", f"Mensaje {n}", 200, HOUR)
+    await store.remember_message(THERE, "Eve", "Otro grupo", 200, HOUR)
+    await store.remember_message(HERE, "Ñandú <b>&", "Línea 1\nlínea 2 🦙 \u200b", 200, HOUR)
+
+    last = await store.recent_messages(HERE, 3, HOUR)
+
+    assert [(m.author, m.text) for m in last] == [
+        ("Ana", "Mensaje 3"),
+        ("Bea", "Mensaje 4"),
+        ("Ñandú <b>&", "Línea 1\nlínea 2 🦙 \u200b"),
+    ]
+    assert [m.text for m in await store.recent_messages(HERE, 200, HOUR)] == [
+        *(f"Mensaje {n}" for n in range(5)),
+        "Línea 1\nlínea 2 🦙 \u200b",
+    ]
+    assert [m.text for m in await store.recent_messages(THERE, 50, HOUR)] == ["Otro grupo"]
+    assert await store.recent_messages(-999, 50, HOUR) == []
+
+
+async def test_only_the_newest_messages_are_kept(store: Store) -> None:
+    for n in range(12):
+        await store.remember_message(HERE, "Ana", f"Mensaje {n}", 10, HOUR)
+    kept = await store.recent_messages(HERE, 200, HOUR)
+    assert [m.text for m in kept] == [f"Mensaje {n}" for n in range(2, 12)]
+
+
+async def test_messages_older_than_their_age_are_never_read_and_go_away(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.remember_message(HERE, "Ana", "Viejo", 200, 24 * HOUR)
+    await store.remember_message(THERE, "Bea", "Viejo de otro grupo", 200, 24 * HOUR)
+    clock.advance(23 * HOUR)
+    await store.remember_message(HERE, "Ana", "Reciente", 200, 24 * HOUR)
+    clock.advance(2 * HOUR)
+    assert [m.text for m in await store.recent_messages(HERE, 50, 24 * HOUR)] == ["Reciente"]
+    assert await store.recent_messages(THERE, 50, 24 * HOUR) == []
+    # Gone from the store too, not only hidden: a longer look finds nothing older.
+    assert await store.purge_messages(24 * HOUR) == 2
+    assert [m.text for m in await store.recent_messages(HERE, 50, 1000 * HOUR)] == ["Reciente"]
+    assert await store.recent_messages(THERE, 50, 1000 * HOUR) == []
+    assert await store.purge_messages(24 * HOUR) == 0
+
+
+async def test_a_new_message_drops_the_expired_ones(store: Store, clock: FakeClock) -> None:
+    await store.remember_message(HERE, "Ana", "Viejo", 200, HOUR)
+    clock.advance(2 * HOUR)
+    await store.remember_message(HERE, "Ana", "Nuevo", 200, HOUR)
+    assert [m.text for m in await store.recent_messages(HERE, 50, 1000 * HOUR)] == ["Nuevo"]
+
+
+async def test_forgetting_messages_empties_the_chat_and_keeps_its_options(store: Store) -> None:
+    await store.set_group_option(HERE, "memory", True)
+    for n in range(3):
+        await store.remember_message(HERE, "Ana", f"Mensaje {n}", 200, HOUR)
+    await store.remember_message(THERE, "Bea", "Se queda", 200, HOUR)
+
+    assert await store.forget_messages(HERE) == 3
+
+    assert await store.recent_messages(HERE, 200, HOUR) == []
+    assert await store.forget_messages(HERE) == 0
+    assert await store.group_options(HERE) == {"memory"}
+    assert [m.text for m in await store.recent_messages(THERE, 200, HOUR)] == ["Se queda"]
+
+
+async def test_forget_chat_takes_the_messages_but_not_the_options(store: Store) -> None:
+    await store.set_group_option(HERE, "autotranslate", True)
+    await store.remember_message(HERE, "Ana", "Hola a todos", 200, HOUR)
+    await store.remember_message(THERE, "Bea", "Se queda", 200, HOUR)
+    await store.forget_chat(HERE)
+    assert await store.recent_messages(HERE, 200, HOUR) == []
+    assert await store.group_options(HERE) == {"autotranslate"}
+    assert [m.text for m in await store.recent_messages(THERE, 200, HOUR)] == ["Se queda"]
+
+
 # Closing
 
 
@@ -260,6 +358,32 @@ async def test_a_running_bot_keeps_purging_old_texts(
                 break
         else:
             pytest.fail("the text was not purged")
+        purging.cancel()
+    finally:
+        await close_services(services)
+
+
+async def test_a_running_bot_purges_group_messages_past_their_hours(
+    make_settings: Callable[..., Settings], store_settings: dict[str, str], clock: FakeClock
+) -> None:
+    """GROUP_MEMORY_HOURS holds even with DATA_RETENTION_DAYS=0, which keeps other texts."""
+    from bot.runtime import close_services, open_services, purge_periodically
+
+    settings = make_settings(data_retention_days=0, group_memory_hours=2, **store_settings)
+    assert settings.group_memory_seconds == 2 * HOUR
+    services = await open_services(settings)
+    try:
+        await services.store.remember_message(HERE, "Ana", "Caduca pronto.", 200, 2 * HOUR)
+        purging = asyncio.create_task(purge_periodically(services, every=0.01))
+        await asyncio.sleep(0.05)
+        assert len(await services.store.recent_messages(HERE, 50, LONG_AGO)) == 1
+        clock.advance(2 * HOUR + 1)
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if not await services.store.recent_messages(HERE, 50, LONG_AGO):
+                break
+        else:
+            pytest.fail("the group's message was not purged")
         purging.cancel()
     finally:
         await close_services(services)

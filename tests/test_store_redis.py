@@ -50,6 +50,12 @@ def every_call(store: RedisStore) -> dict[str, Callable[[], Awaitable[object]]]:
         "get_text": lambda: store.get_text(HERE, 1),
         "forget_chat": lambda: store.forget_chat(HERE),
         "purge": lambda: store.purge(30),
+        "set_group_option": lambda: store.set_group_option(HERE, "memory", True),
+        "group_options": lambda: store.group_options(HERE),
+        "remember_message": lambda: store.remember_message(HERE, "Ana", "x", 200, 60),
+        "recent_messages": lambda: store.recent_messages(HERE, 50, 60),
+        "forget_messages": lambda: store.forget_messages(HERE),
+        "purge_messages": lambda: store.purge_messages(60),
     }
 
 

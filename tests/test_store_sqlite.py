@@ -87,6 +87,12 @@ async def test_damage_found_later_is_a_store_error_for_every_call(
         "get_text": lambda: damaged.get_text(3, 1),
         "forget_chat": lambda: damaged.forget_chat(3),
         "purge": lambda: damaged.purge(30),
+        "set_group_option": lambda: damaged.set_group_option(3, "memory", True),
+        "group_options": lambda: damaged.group_options(3),
+        "remember_message": lambda: damaged.remember_message(3, "Ana", "x", 200, 60),
+        "recent_messages": lambda: damaged.recent_messages(3, 50, 60),
+        "forget_messages": lambda: damaged.forget_messages(3),
+        "purge_messages": lambda: damaged.purge_messages(60),
     }
     try:
         for name, call in calls.items():

@@ -1,0 +1,45 @@
+"""/memoria on|off: a group's recent messages kept for /resumen_chat, and deleted at once."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.request import Reply, Request
+from bot.services import Services
+from handlers import grupo
+from handlers.arguments import usage
+
+
+async def handle(request: Request, services: Services) -> Reply:
+    """Says the state, or switches it when an administrator asks; off deletes everything."""
+    if request.is_private:
+        return Reply.text(texts.GROUPS_ONLY)
+    wanted = grupo.wanted_state(request.text)
+    if wanted is None:
+        if request.text.strip():
+            return usage("memoria")
+        options = await services.store.group_options(request.chat_id)
+        return Reply.text(
+            texts.MEMORY_STATUS.format(state=texts.SWITCH_STATES[grupo.MEMORY in options])
+        )
+    if not await grupo.may_switch(request, services):
+        return Reply.text(texts.GROUP_ADMINS_ONLY)
+    await services.store.set_group_option(request.chat_id, grupo.MEMORY, wanted)
+    if wanted:
+        switched_on = texts.MEMORY_ON.format(
+            keep=texts.MESSAGES.count(grupo.MEMORY_KEEP),
+            duration=grupo.duration(services.settings.group_memory_seconds),
+        )
+        return Reply.text(switched_on + "\n\n" + texts.PRIVACY_MODE_HINT)
+    forgotten = await services.store.forget_messages(request.chat_id)
+    if not forgotten:
+        return Reply.text(texts.MEMORY_OFF_EMPTY)
+    return Reply.text(texts.MEMORY_OFF.format(count=texts.MESSAGES.count(forgotten)))
+
+
+async def after_forgetting(request: Request, services: Services) -> str | None:
+    """/olvidar's word on a group's memory: its messages went, and new ones are still kept."""
+    if request.is_private:
+        return None
+    if grupo.MEMORY not in await services.store.group_options(request.chat_id):
+        return None
+    return texts.MEMORY_STILL_ON
