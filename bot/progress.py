@@ -5,16 +5,20 @@ The adapter that serves a request installs a sink with `reporting_to`; code furt
 any handler whose answer grows. Telegram renders it as one message edited in place, the console
 as one updating line; the answer replaces it. Texts are Telegram HTML like a Reply's parts, and
 sinks are only called on the event loop's thread.
+
+An answer that grows as it is written is not progress: a handler wraps its engine run in
+`growing(render)`, the engine hands each partial result to that listener, and a sink that can
+`grow` shows the rendered text where the answer will be, which then becomes the answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot import texts
 
@@ -45,6 +49,47 @@ def reporting_to(sink: ProgressSink | None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+@runtime_checkable
+class GrowingSink(ProgressSink, Protocol):
+    """A sink that can also show an answer as it is written: the newest partial text."""
+
+    def grow(self, text: str) -> None: ...
+
+
+PartialListener = Callable[[int, Any], None]
+"""Called with an input's index and its result so far, on the event loop's thread."""
+
+_partials: ContextVar[PartialListener | None] = ContextVar("partial_results", default=None)
+
+
+def partial_listener() -> PartialListener | None:
+    """Who wants the partial results of the engine run this code does, if anyone."""
+    return _partials.get()
+
+
+@contextlib.contextmanager
+def growing(render: Callable[[Any], str]) -> Iterator[None]:
+    """Show the first input's partial results of engine runs inside as the answer growing.
+
+    `render` words a partial result as the final reply's first part would (Telegram HTML);
+    without a sink that can grow (the Ray backend streams nothing either) it changes nothing.
+    """
+    sink = current_sink()
+    if not isinstance(sink, GrowingSink):
+        yield
+        return
+
+    def listen(index: int, result: Any) -> None:
+        if index == 0 and (text := render(result)).strip():
+            sink.grow(text)
+
+    token = _partials.set(listen)
+    try:
+        yield
+    finally:
+        _partials.reset(token)
 
 
 class FanOut:

@@ -21,8 +21,17 @@ log = logging.getLogger(__name__)
 SEND_GIVE_UP_S = 180.0
 
 
-async def send_reply(bot: Bot, request: Request, reply: Reply, message: Message | None) -> None:
-    """Render a Reply: split at 4096, keyboard on the last message, quote in groups."""
+async def send_reply(
+    bot: Bot,
+    request: Request,
+    reply: Reply,
+    message: Message | None,
+    replacing: int | None = None,
+) -> None:
+    """Render a Reply: split at 4096, keyboard on the last message, quote in groups.
+
+    `replacing` is a message of ours (an answer that grew) that the first part is edited into.
+    """
     chunks = [chunk for part in reply.parts for chunk in split_for_telegram(part)]
     markup = None
     if reply.buttons:
@@ -35,8 +44,12 @@ async def send_reply(bot: Bot, request: Request, reply: Reply, message: Message 
     quote = None
     if message is not None and not request.is_private:
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    chat_id = request.chat_id
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
+        keys = markup if last else None
+        if index == 0 and replacing and await _edit_text(bot, chat_id, replacing, chunk, keys):
+            continue
         await _send_text(
             bot, request.chat_id, chunk, markup if last else None, quote if index == 0 else None
         )
@@ -75,6 +88,32 @@ async def _send_text(
                 chat_id, html_to_plain(text), reply_markup=markup, reply_parameters=quote
             ),
         )
+
+
+async def _edit_text(
+    bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Edit a message into `text`; False if it cannot be edited (then it is sent anew)."""
+
+    def edit(content: str, mode: str | None) -> Any:
+        return lambda: bot.edit_message_text(
+            content, chat_id, message_id, parse_mode=mode, reply_markup=markup
+        )
+
+    try:
+        try:
+            await _with_retries(chat_id, edit(text, ParseMode.HTML))
+        except BadRequest as exc:
+            if "parse entities" not in str(exc).lower():
+                raise
+            log.warning("Telegram rejected our HTML (%s); editing in plain text", exc)
+            await _with_retries(chat_id, edit(html_to_plain(text), None))
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return True  # it already reads as the answer
+        log.warning("could not edit the answer into message %s: %s", message_id, exc)
+        return False
+    return True
 
 
 async def _with_retries(chat_id: int, send: Any) -> Any:

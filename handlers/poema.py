@@ -8,6 +8,7 @@ import unicodedata
 from bot import texts
 from bot.engine.results import GeneratedText
 from bot.formatting import escape
+from bot.progress import growing
 from bot.request import Button, Reply, Request
 from bot.services import Services
 from handlers.arguments import document_problem, target_text, usage
@@ -16,21 +17,27 @@ MAX_SEED = 2**31 - 1
 
 
 async def handle(request: Request, services: Services) -> Reply:
-    """Writes a poem (a fresh random seed each time) and offers to write another."""
+    """Writes a poem (a fresh random seed each time), shown as it grows, and offers another."""
     if problem := document_problem(request, services.settings):
         return problem
     prompt = target_text(request)
     if not prompt:
         return usage("poema")
-    [poem] = await services.engine.run(
-        "poem", [prompt], do_sample=True, seed=random.randint(0, MAX_SEED)
-    )
+    with growing(poem_text):
+        [poem] = await services.engine.run(
+            "poem", [prompt], do_sample=True, seed=random.randint(0, MAX_SEED)
+        )
     text_id = await services.store.save_text(request.chat_id, prompt)
     return poem_reply(poem, again=Button(texts.POEM_AGAIN, f"poema:{text_id}"))
 
 
 def poem_reply(poem: GeneratedText, again: Button) -> Reply:
     """The poem with its opening in bold; the button writes another from the same opening."""
+    return Reply.text(poem_text(poem) or texts.POEM_EMPTY, buttons=[[again]])
+
+
+def poem_text(poem: GeneratedText) -> str:
+    """The poem as the reply words it ("" if nothing was written): also each partial poem."""
     if not poem.text.startswith(poem.prompt):
         text = escape(printable(poem.text).strip())
     elif continuation := printable(poem.text[len(poem.prompt) :]).rstrip():
@@ -39,7 +46,7 @@ def poem_reply(poem: GeneratedText, again: Button) -> Reply:
         text = ""
     if text and poem.truncated:
         text += "\n\n" + texts.POEM_TRUNCATED
-    return Reply.text(text or texts.POEM_EMPTY, buttons=[[again]])
+    return text
 
 
 def printable(text: str) -> str:

@@ -6,11 +6,13 @@ generator (which the task seeds per row), with transformers' order of warpers (r
 penalty, temperature, top-k, top-p). CTranslate2 decodes greedily and reports each step's
 scores; a drawn token that is the greedy one is kept as decoding goes on, and at the first
 other one decoding stops and resumes from prompt + kept tokens. So each draw sees exactly the
-model's distribution after the tokens before it.
+model's distribution after the tokens before it. A ``streamer`` (bot/engine/streaming.py) gets
+each row's tokens as they are kept, as transformers' ``generate`` hands them to one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,7 @@ class Ct2Causal(Ct2Model):
         temperature: float | None = None,
         top_p: float | None = None,
         position_ids: torch.Tensor | None = None,
+        streamer: Any = None,
     ) -> torch.Tensor:
         """The (left-padded) prompts followed by the new ids, padded after each row's end."""
         if num_beams != 1:
@@ -55,9 +58,9 @@ class Ct2Causal(Ct2Model):
                 float(top_p or 1.0),
                 (eos, min(int(self.published("min_new_tokens", 0)), max_new_tokens)),
             )
-            new = self._sample(prompts, max_new_tokens, eos, warp)
+            new = self._sample(prompts, max_new_tokens, eos, warp, streamer)
         else:
-            new = self._greedy(prompts, max_new_tokens, eos, penalty)
+            new = self._greedy(prompts, max_new_tokens, eos, penalty, streamer)
         fill = eos if eos is not None else int(pad_token_id or 0)
         width = max(len(row) for row in new)
         tails = [row + [fill] * (width - len(row)) for row in new]
@@ -76,7 +79,12 @@ class Ct2Causal(Ct2Model):
         return options
 
     def _greedy(
-        self, prompts: list[list[int]], max_new: int, eos: int | None, penalty: float
+        self,
+        prompts: list[list[int]],
+        max_new: int,
+        eos: int | None,
+        penalty: float,
+        streamer: Any = None,
     ) -> list[list[int]]:
         """Greedy continuations, each exactly as its prompt gets alone.
 
@@ -94,6 +102,13 @@ class Ct2Causal(Ct2Model):
             groups = [[n for n in range(len(prompts)) if kept[n] == k] for k in sorted(set(kept))]
         rows: list[list[int]] = [[] for _ in prompts]
         for group in groups:
+            options = self._options(eos)
+            if streamer is not None:
+                options["callback"] = _GreedySteps(
+                    [streamer.add_for(n) for n in group],
+                    [len(prompts[n]) - 1 for n in group],  # the prompt's tokens are forced first
+                    max_new,
+                ).step
             results = self.generator.generate_batch(
                 [self.tokens(prompts[n]) for n in group],
                 max_length=max(len(prompts[n]) for n in group) + max_new,
@@ -101,28 +116,41 @@ class Ct2Causal(Ct2Model):
                 sampling_topk=1,
                 repetition_penalty=penalty,
                 include_prompt_in_result=True,
-                **self._options(eos),
+                **options,
             )
             for n, result in zip(group, results, strict=True):
                 rows[n] = list(result.sequences_ids[0])[kept[n] :][:max_new]
         return rows
 
     def _sample(
-        self, prompts: list[list[int]], max_new: int, eos: int | None, warp: _Warpers
+        self,
+        prompts: list[list[int]],
+        max_new: int,
+        eos: int | None,
+        warp: _Warpers,
+        streamer: Any = None,
     ) -> list[list[int]]:
         """Draw every token here, from torch's generator, resuming where CTranslate2 disagrees.
 
         One row at a time: CTranslate2 hands a step's scores over once for the whole batch, in
         its own order. A seeded poem runs alone in torch too, one seed stream per prompt.
         """
-        return [self._sample_one(prompt, max_new, eos, warp) for prompt in prompts]
+        return [
+            self._sample_one(p, max_new, eos, warp, streamer.add_for(n) if streamer else None)
+            for n, p in enumerate(prompts)
+        ]
 
     def _sample_one(
-        self, prompt: list[int], max_new: int, eos: int | None, warp: _Warpers
+        self,
+        prompt: list[int],
+        max_new: int,
+        eos: int | None,
+        warp: _Warpers,
+        on_token: Callable[[int], None] | None = None,
     ) -> list[int]:
         kept: list[int] = []
         while len(kept) < max_new and (not kept or kept[-1] != eos):
-            draws = _Draws(prompt, kept, max_new, eos, warp)
+            draws = _Draws(prompt, kept, max_new, eos, warp, on_token)
             self.generator.generate_batch(
                 [self.tokens(prompt + kept)],
                 max_length=max_new - len(kept),
@@ -142,9 +170,16 @@ class _Draws:
     """One greedy pass of the sampling loop: keeps each drawn token until one disagrees."""
 
     def __init__(
-        self, prompt: list[int], kept: list[int], max_new: int, eos: int | None, warp: _Warpers
+        self,
+        prompt: list[int],
+        kept: list[int],
+        max_new: int,
+        eos: int | None,
+        warp: _Warpers,
+        on_token: Callable[[int], None] | None = None,
     ) -> None:
         self.prompt, self.kept, self.max_new, self.eos, self.warp = prompt, kept, max_new, eos, warp
+        self.on_token = on_token
         self.before = len(kept)
         self.broke: int | None = None
         self.errors: list[BaseException] = []
@@ -160,16 +195,42 @@ class _Draws:
         if token != result.token_id:
             self.broke = token
             return True
-        self.kept.append(token)
+        self._keep(token)
         return token == self.eos or len(self.kept) >= self.max_new
+
+    def _keep(self, token: int) -> None:
+        self.kept.append(token)
+        if self.on_token is not None:
+            self.on_token(token)
 
     def finish(self) -> bool:
         """Re-raise a failed draw, keep the token that stopped decoding; False if no progress."""
         if self.errors:
             raise self.errors[0]
         if self.broke is not None:
-            self.kept.append(self.broke)
+            self._keep(self.broke)
         return len(self.kept) > self.before
+
+
+class _GreedySteps:
+    """CTranslate2's per-step callback for a greedy batch: each row's new tokens, in order."""
+
+    def __init__(
+        self, on_token: list[Callable[[int], None]], forced: list[int], max_new: int
+    ) -> None:
+        self.on_token = on_token
+        self.forced = forced  # callbacks that still replay a row's prompt
+        self.left = [max_new] * len(on_token)
+
+    def step(self, result: Any) -> bool:
+        """Called by CTranslate2 for each token of each row; never stops decoding."""
+        row = result.batch_id
+        if self.forced[row] > 0:
+            self.forced[row] -= 1
+        elif self.left[row] > 0:
+            self.left[row] -= 1
+            self.on_token[row](int(result.token_id))
+        return False
 
 
 class _Warpers:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import torch
 
 from bot.engine.registry import ModelTraits
+from bot.engine.streaming import streaming
 from bot.engine.tasks.checks import check_param_names, check_texts
 
 T = TypeVar("T")
@@ -84,6 +85,8 @@ class Task(ABC):
     model_class: ClassVar[Any]
     params: ClassVar[frozenset[str]] = frozenset()
     """The parameter names ``parse_params`` accepts; any other is a mistake."""
+    grows: ClassVar[bool] = False
+    """Whether ``partial`` can word results while the forward runs (answers that grow)."""
 
     def load_tokenizer(self, path: str, **kwargs: Any) -> Any:
         """Most tasks load the tokenizer the model folder names."""
@@ -119,10 +122,22 @@ class Task(ABC):
     async def run(self, ctx: TaskContext, inputs: list[Any], steps: StepParams) -> list[Any]:
         """Preprocess, one batched forward for every feature, postprocess: one result per input."""
         features = await ctx.prepare(self.preprocess, ctx.lm, inputs, steps.preprocess)
-        raws = await ctx.forward(features, steps.forward) if features else []
+        with streaming(ctx, self, inputs, features, steps.postprocess):
+            raws = await ctx.forward(features, steps.forward) if features else []
         return await ctx.prepare(
             self.postprocess, ctx.lm, inputs, features, raws, steps.postprocess
         )
+
+    def partial(
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any | None],
+        params: Mapping[str, Any],
+    ) -> list[Any | None]:
+        """Each input's result so far, from the rows' outputs so far (None: not begun)."""
+        return [None] * len(inputs)
 
     @abstractmethod
     def preprocess(

@@ -6,11 +6,14 @@ news summariser writes one or two sentences per chunk, so the chunk summaries, j
 order, already read as a multi-sentence summary: that is the answer when they fit one window
 and are at most ``MAX_JOINED`` sentences. Summarising them again would squeeze them into one
 headline of headlines; only summaries too many or too long for that are summarised again, round
-after round. After ``MAX_ROUNDS`` rounds what still does not fit is cut (truncated).
+after round. After ``MAX_ROUNDS`` rounds what still does not fit is cut (truncated). A caller
+that listens (``bot.progress.growing``) gets the first round's chunk summaries so far, in text
+order, each time a forward finishes chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from typing import Any, ClassVar
 from transformers import AutoModelForSeq2SeqLM
 
 from bot.engine.results import Summary
+from bot.engine.streaming import report_rows, streaming
 from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, TaskContext, pad_batch
 from bot.engine.tasks.checks import check_param_names, check_texts, optional_int_param
 from bot.engine.tasks.generation import published_new_tokens
@@ -85,6 +89,7 @@ class SummarizationTask(Task):
 
     model_class: ClassVar[Any] = AutoModelForSeq2SeqLM
     params: ClassVar[frozenset[str]] = frozenset({"max_new_tokens", "min_new_tokens", "num_beams"})
+    grows: ClassVar[bool] = True
 
     def validate(self, inputs: list[Any]) -> None:
         """Strings only; a blank one has an empty summary."""
@@ -130,7 +135,15 @@ class SummarizationTask(Task):
             texts = [p.text for p in pending]
             pre = {**steps.preprocess, "last_round": round_number == MAX_ROUNDS}
             features = await ctx.prepare(self.preprocess, ctx.lm, texts, pre)
-            raws = await ctx.forward(features, steps.forward)
+            # Later rounds summarise the summaries: only the first grows, in the text's order.
+            places = [n for n, item in enumerate(progress) if not item.done]
+            growing = (
+                streaming(ctx, self, texts, features, steps.postprocess, places)
+                if round_number == 1
+                else contextlib.nullcontext()
+            )
+            with growing:
+                raws = await ctx.forward(features, steps.forward)
             outputs = await ctx.prepare(
                 self.postprocess, ctx.lm, texts, features, raws, steps.postprocess
             )
@@ -180,7 +193,34 @@ class SummarizationTask(Task):
             do_sample=False,
         )
         eos_ids = eos_token_ids(lm)
-        return [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
+        raws = [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
+        report_rows(features, raws)
+        return raws
+
+    def partial(
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any | None],
+        params: Mapping[str, Any],
+    ) -> list[Any | None]:
+        """Each text's chunk summaries up to its first chunk not summarised yet, joined; None
+        for a text not begun or with every chunk summarised (its result is on its way)."""
+        parts: list[list[str]] = [[] for _ in inputs]
+        blocked: set[int] = set()
+        for feature, ids in zip(features, raws, strict=True):
+            index = feature.meta["text"]
+            if ids is None:
+                blocked.add(index)
+            elif index not in blocked:
+                parts[index].append(lm.tokenizer.decode(ids, skip_special_tokens=True).strip())
+        return [
+            Summary(join_summaries(found), chunks=len(found), rounds=1)
+            if found and index in blocked
+            else None
+            for index, found in enumerate(parts)
+        ]
 
     def postprocess(
         self,

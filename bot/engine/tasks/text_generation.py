@@ -6,7 +6,8 @@ left-padded with position ids taken from the attention mask, so a prompt gets th
 continuation alone or batched with others. With a ``seed``, each row is sampled from its own
 freshly seeded RNG. Length, temperature, top_p and repetition penalty are the model's published
 ones where it has them (``DEFAULTS`` otherwise); poems are sampled unless a caller or
-``GENERATION_POEM`` says ``do_sample=false``: "Otro" relies on it.
+``GENERATION_POEM`` says ``do_sample=false``: "Otro" relies on it. A caller that listens
+(``bot.progress.growing``) gets each row's text as it is written, token by token.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from bot.engine.results import GeneratedText
+from bot.engine.streaming import BatchStreamer
 from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import (
     MAX_SEED,
@@ -80,6 +82,7 @@ class TextGenerationTask(Task):
 
     model_class = AutoModelForCausalLM
     params = frozenset(DEFAULTS)
+    grows = True
 
     def validate(self, inputs: list[Any]) -> None:
         """Prompts must be strings; an empty one starts from scratch."""
@@ -155,6 +158,9 @@ class TextGenerationTask(Task):
             options["eos_token_id"] = eos_id
         if settings["do_sample"]:
             options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+        stop_ids = {eos_id} if eos_id is not None else set()
+        if (streamer := BatchStreamer.for_features(features, stop_ids)) is not None:
+            options["streamer"] = streamer
         output = lm.model.generate(**batch, position_ids=positions, **options)
         width = batch["input_ids"].shape[1]
         rows = []
@@ -173,9 +179,23 @@ class TextGenerationTask(Task):
         params: Mapping[str, Any],
     ) -> list[GeneratedText]:
         """Decode only the new tokens, in context so spaces and accents come out right."""
+        results = self.partial(lm, inputs, features, raws, params)
+        return [r for r in results if r is not None]
+
+    def partial(
+        self,
+        lm: LoadedModel,
+        inputs: list[str],
+        features: list[Feature],
+        raws: list[Any | None],
+        params: Mapping[str, Any],
+    ) -> list[GeneratedText | None]:
+        """Each prompt followed by the tokens written so far (all of them once done)."""
         tokenizer = lm.tokenizer
         results: list[GeneratedText | None] = [None] * len(inputs)
         for feature, new in zip(features, raws, strict=True):
+            if new is None:
+                continue
             options = {"skip_special_tokens": True, "clean_up_tokenization_spaces": False}
             head = tokenizer.decode(feature.input_ids, **options)
             full = tokenizer.decode(feature.input_ids + list(new), **options)
@@ -186,7 +206,7 @@ class TextGenerationTask(Task):
             results[feature.meta["request"]] = GeneratedText(
                 text, prompt, len(new), truncated=feature.meta["cut"]
             )
-        return [r for r in results if r is not None]
+        return results
 
     def smoke_input(self) -> Any:
         """The opening of a poem."""

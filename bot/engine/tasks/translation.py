@@ -6,7 +6,9 @@ feature. Each piece stops at its own length limit (carried in ``meta``), so piec
 from any request batch together and a piece's output never depends on its batch neighbours.
 Beams are the model's published ones (opus-mt: 4) unless the caller or ``GENERATION_<KEY>``
 says otherwise; the rest of its generation config (``bad_words_ids``, ``length_penalty``...)
-``generate`` applies by itself.
+``generate`` applies by itself. A caller that listens (``bot.progress.growing``) gets the text
+translated so far each time a forward finishes pieces (beam search cannot stream tokens): the
+pieces of a long text fill several batches of BATCH_MAX_SIZE.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, LogitsProcessor, LogitsProcessorList
 
 from bot.engine.results import Translation
+from bot.engine.streaming import report_rows
 from bot.engine.tasks.base import Feature, LoadedModel, StepParams, Task, pad_batch
 from bot.engine.tasks.checks import check_param_names, check_texts, optional_int_param
 from bot.engine.tasks.generation import published_int
@@ -87,6 +90,7 @@ class TranslationTask(Task):
 
     model_class: ClassVar[Any] = AutoModelForSeq2SeqLM
     params: ClassVar[frozenset[str]] = frozenset({"max_new_tokens", "num_beams"})
+    grows: ClassVar[bool] = True
 
     def __init__(self, source: str, target: str) -> None:
         self.source = source
@@ -162,7 +166,30 @@ class TranslationTask(Task):
                 [RowLimitProcessor(limits, num_beams, eos_ids[0])]
             ),
         )
-        return [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
+        raws = [generated_ids(row, eos_ids, lm.pad_token_id) for row in rows.cpu().tolist()]
+        report_rows(features, raws)
+        return raws
+
+    def partial(
+        self,
+        lm: LoadedModel,
+        inputs: list[Any],
+        features: list[Feature],
+        raws: list[Any | None],
+        params: Mapping[str, Any],
+    ) -> list[Any | None]:
+        """Each text's translation up to its first piece not translated yet; None for a text
+        not begun or already whole (its result is on its way)."""
+        done, blocked = [], set()
+        for feature, raw in zip(features, raws, strict=True):
+            index = feature.meta["text"]
+            if raw is None:
+                blocked.add(index)
+            elif index not in blocked:
+                done.append((feature, raw))
+        started = {feature.meta["text"] for feature, _ in done}
+        results = self.postprocess(lm, inputs, [f for f, _ in done], [r for _, r in done], params)
+        return [r if i in started & blocked else None for i, r in enumerate(results)]
 
     def postprocess(
         self,
