@@ -26,6 +26,7 @@ RUNTIME_KEYS = (
     "pos",
     "sentiment",
     "language",
+    "transcribe",
 )
 """The task keys with a RUNTIME_<KEY> setting (the engine's registry, which this module never
 imports)."""
@@ -108,8 +109,20 @@ class Settings(BaseSettings):
 
     # Limits
     max_input_chars: int = Field(default=20_000, ge=1)
-    max_document_bytes: int = Field(default=200_000, ge=1)
+    max_document_bytes: int = Field(default=2_048_000, ge=1)
+    # Tests only: lets links reach loopback and private addresses (a local test server).
+    links_allow_private: bool = False
     rate_limit_per_minute: int = Field(default=20, ge=0)
+    # Voice notes, audio files and video notes: longer ones are refused before any model runs;
+    # bigger files are not downloaded (the Bot API serves at most 20 MB).
+    max_audio_seconds: int = Field(default=300, ge=1)
+    max_audio_bytes: int = Field(default=20_000_000, ge=1)
+    # Inline mode: how long Telegram may reuse an answer for the same user and query.
+    inline_cache_seconds: int = Field(default=30, ge=0)
+    # Groups: automatic translations (/autotraducir) per group and minute, 0 for no limit; how
+    # long a group's messages are kept with /memoria on (at most 24 h).
+    autotranslate_per_minute: int = Field(default=6, ge=0)
+    group_memory_hours: int = Field(default=24, ge=1, le=24)
 
     # Where the models run: in this process (local), or on the model server that
     # `python -m bot serve-models` deploys on the Ray cluster at RAY_ADDRESS (ray).
@@ -152,6 +165,7 @@ class Settings(BaseSettings):
     model_pos: str = ""
     model_sentiment: str = ""
     model_language: str = ""
+    model_transcribe: str = ""
 
     # Generation settings per generative task, over the model's own generation config and under
     # a caller's explicit parameters: "num_beams=2,max_new_tokens=64"; empty keeps the model's.
@@ -159,6 +173,7 @@ class Settings(BaseSettings):
     generation_translate_en_es: GenerationSettings = Field(default_factory=dict)
     generation_summarize: GenerationSettings = Field(default_factory=dict)
     generation_poem: GenerationSettings = Field(default_factory=dict)
+    generation_transcribe: GenerationSettings = Field(default_factory=dict)
 
     # One runtime per task key, over RUNTIME; empty means RUNTIME's.
     runtime_translate_es_en: RuntimeOverride = ""
@@ -171,6 +186,7 @@ class Settings(BaseSettings):
     runtime_pos: RuntimeOverride = ""
     runtime_sentiment: RuntimeOverride = ""
     runtime_language: RuntimeOverride = ""
+    runtime_transcribe: RuntimeOverride = ""
 
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -186,6 +202,7 @@ class Settings(BaseSettings):
         "generation_translate_en_es",
         "generation_summarize",
         "generation_poem",
+        "generation_transcribe",
         mode="before",
     )
     @classmethod
@@ -232,6 +249,14 @@ class Settings(BaseSettings):
     def converted_path(self) -> Path:
         """Where converted models are cached (CONVERTED_DIR, else DATA_DIR/converted)."""
         return self.converted_dir or self.data_dir / "converted"
+
+    @property
+    def group_memory_seconds(self) -> float:
+        """How long /memoria keeps a message: GROUP_MEMORY_HOURS, never past DATA_RETENTION_DAYS."""
+        hours = self.group_memory_hours
+        if self.data_retention_days:
+            hours = min(hours, self.data_retention_days * 24)
+        return hours * 3600.0
 
     @property
     def database_path(self) -> Path:

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import texts
+from bot.chat_members import OperatorIsAdministrator
 from bot.formatting import html_to_plain
 from bot.progress import reporting_to
 from bot.request import Button, Reply, Request, parse_command
 from bot.services import Services
 from bot.store import StoreError
-from bot.terminal_progress import TerminalProgress
+from bot.terminal_progress import TerminalProgress, rest_of
 from handlers import dispatch, pregunta
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class ConsoleChat:
         self, services: Services, out: TextIO | None = None, log_file: Path | None = None
     ) -> None:
         self.services = services
+        services.members = OperatorIsAdministrator()
         self.out = out or sys.stdout
         self.log_file = log_file  # named in the intro, so the operator knows where to look
         self.choices: list[Button] = []
@@ -55,7 +57,9 @@ class ConsoleChat:
 
     def request(self, **fields: Any) -> Request:
         """A request from the operator's own chat."""
-        return Request(CONSOLE_CHAT_ID, CONSOLE_USER_ID, operator=True, **fields)
+        return Request(
+            CONSOLE_CHAT_ID, CONSOLE_USER_ID, operator=True, author=texts.CONSOLE_AUTHOR, **fields
+        )
 
     async def handle_line(self, line: str) -> None:
         """Answer one typed line; a line cancelled by a stop says so instead of answering."""
@@ -79,11 +83,13 @@ class ConsoleChat:
             self.print(texts.SHUTTING_DOWN)  # the stop's grace period ran out
             raise
         progress.clear()
-        self.render(reply)
+        self.render(reply, grown=progress.grown)
 
-    def render(self, reply: Reply) -> None:
-        for part in reply.parts:
-            self.print(html_to_plain(part))
+    def render(self, reply: Reply, grown: str = "") -> None:
+        """Print a Reply; `grown` is the start of it already printed as it was written."""
+        for index, part in enumerate(reply.parts):
+            text = html_to_plain(part)
+            self.print(rest_of(text, grown) if index == 0 and grown else text)
         self.choices = [button for row in reply.buttons for button in row]
         if self.choices:
             options = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(self.choices, 1))

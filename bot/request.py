@@ -9,6 +9,20 @@ ChatKind = Literal["private", "group", "supergroup", "channel"]
 
 
 @dataclass(frozen=True)
+class AudioAttachment:
+    """A voice note, audio file or video note as it arrived: undecoded bytes (bot/audio.py).
+
+    `duration` is what the sender's app declared (0 when unknown); `error` is "too_big" when
+    the file was over MAX_AUDIO_BYTES and was not downloaded.
+    """
+
+    data: bytes = b""
+    mime: str = ""
+    duration: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Request:
     """What a user asked, independent of the transport that carried it.
 
@@ -26,9 +40,14 @@ class Request:
     reply_text: str | None = None
     document_text: str | None = None
     document_error: str | None = None
+    audio: AudioAttachment | None = None
     action: str | None = None
     replies_to_bot: bool = False
     operator: bool = False
+    # The sender's display name, as a group's memory (/memoria) records who said what.
+    author: str = ""
+    # Written by a bot, or sent through this one inline: never translated back automatically.
+    from_bot: bool = False
 
     @property
     def is_private(self) -> bool:

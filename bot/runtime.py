@@ -79,13 +79,17 @@ async def open_engine(settings: Settings) -> InferenceBackend:
 
 
 async def purge_old_texts(store: Store, settings: Settings) -> int:
-    """Delete reading texts and saved texts older than DATA_RETENTION_DAYS (0 keeps them)."""
+    """Delete reading texts and saved texts older than DATA_RETENTION_DAYS (0 keeps them), and
+    groups' remembered messages older than GROUP_MEMORY_HOURS (always)."""
+    forgotten = await store.purge_messages(settings.group_memory_seconds)
+    if forgotten:
+        log.info("purged %d remembered group messages", forgotten)
     if not settings.data_retention_days:
-        return 0
+        return forgotten
     removed = await store.purge(settings.data_retention_days)
     if removed:
         log.info("purged %d stored texts older than %d days", removed, settings.data_retention_days)
-    return removed
+    return removed + forgotten
 
 
 async def purge_periodically(services: Services, every: float = PURGE_EVERY_S) -> None:

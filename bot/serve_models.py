@@ -82,6 +82,14 @@ class ModelServer:
             return RemoteAnswer(error=exc, timings=last_timings())
         return RemoteAnswer(results, last_timings())
 
+    async def tokenize(self, task: str, texts: list[str]) -> RemoteAnswer:
+        """The engine's tokenize (a tokenizer alone), or the engine's typed error."""
+        await self.route(task)
+        try:
+            return RemoteAnswer(await self.engine.tokenize(task, texts))
+        except EngineError as exc:
+            return RemoteAnswer(error=exc)
+
     async def preload(self, task: str) -> RemoteAnswer:
         """Load one task's model here; "ok" or the error in words."""
         await self.route(task)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.access import ChatAllowList, RateLimiter, memory_for
+from bot.chat_members import ChatMembers, NoAdministrators
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -19,6 +20,8 @@ class Services:
     engine: InferenceBackend
     store: Store
     bot_username: str = ""
+    # Who administers a group (the group commands ask); each adapter sets its own.
+    members: ChatMembers = field(default_factory=NoAdministrators)
     rate_limiter: RateLimiter = field(init=False)
     allow_list: ChatAllowList = field(init=False)
     # (chat, user) question modes this process started or has reminded the user of; one found

@@ -14,6 +14,7 @@ from telegram import (
     BotCommand,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -26,18 +27,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import documents, texts
 from bot.progress import reporting_to
 from bot.request import ChatKind, Reply, Request, parse_command
 from bot.services import Services
+from bot.telegram_inline import inline_query_handler
+from bot.telegram_members import TelegramMembers
 from bot.telegram_progress import ProgressMessage
 from bot.telegram_send import send_reply
+from bot.telegram_voice import AUDIO_MESSAGES, audio_request
 from handlers import dispatch
 from handlers.commands import menu
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0
+# Group chatter nobody addressed to the bot shows "typing" only once an answer (an automatic
+# translation) takes this long: most chatter gets no answer, and must not look as if it would.
+CHATTER_TYPING_AFTER_S = 1.0
 WEBHOOK_PATH = "telegram"
 
 
@@ -81,9 +88,15 @@ class TelegramBot:
             .build()
         )
         app = self.application
-        app.add_handler(MessageHandler(filters.COMMAND | filters.Document.ALL, self._on_message))
+        services.members = TelegramMembers(app.bot)
+        app.add_handler(
+            MessageHandler(
+                filters.COMMAND | filters.Document.ALL | AUDIO_MESSAGES, self._on_message
+            )
+        )
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(inline_query_handler(services))  # @Bot texto in any chat
         app.add_error_handler(self._on_error)
 
     # Incoming
@@ -130,6 +143,9 @@ class TelegramBot:
         document_text, document_error = None, None
         if message.document is not None:
             document_text, document_error = await self._read_document(message)
+        command, audio = await audio_request(
+            message, command, _chat_kind(chat.type), self.services.settings.max_audio_bytes
+        )
         if command is None and not text and document_text is None and document_error is None:
             return None
         return Request(
@@ -141,28 +157,27 @@ class TelegramBot:
             reply_text=reply_text,
             document_text=document_text,
             document_error=document_error,
+            audio=audio,
             replies_to_bot=replies_to_bot,
+            author=_author(message, user),
+            # An anonymous administrator writes as GroupAnonymousBot, a bot user with a sender_chat.
+            from_bot=(user.is_bot and message.sender_chat is None) or message.via_bot is not None,
         )
 
     async def _read_document(self, message: Message) -> tuple[str | None, str | None]:
-        """A .txt document's text, or an error code the handlers word in Spanish."""
+        """A document's text (bot.documents), or an error code the handlers word in Spanish."""
         document = message.document
         assert document is not None
-        name = (document.file_name or "").lower()
-        mime = document.mime_type or ""
-        if not (name.endswith(".txt") or mime.startswith("text/plain")):
+        name, mime = document.file_name or "", document.mime_type or ""
+        if documents.kind_of(name, mime) is None:
             return None, "not_text"
         limit = self.services.settings.max_document_bytes
         if document.file_size and document.file_size > limit:
             return None, "too_big"
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
-        if len(data) > limit:
-            return None, "too_big"
-        try:
-            return data.decode("utf-8-sig"), None
-        except UnicodeDecodeError:
-            return None, "encoding"
+        read = await documents.read_document(data, name, mime, limit)
+        return read.text, read.problem
 
     # Serving
     async def _serve(self, request: Request, message: Message) -> None:
@@ -184,12 +199,15 @@ class TelegramBot:
     async def _answer(self, request: Request, message: Message) -> None:
         """In order within its chat, with a typing indicator and any progress meanwhile.
 
-        Progress (a model's first download) is one message that the answer replaces.
+        Progress (a model's first download) is one message that the answer replaces; an
+        answer that grew as it was written (bot/progress.py) gets its final text edited in.
         """
         started = time.perf_counter()
         async with self.locks.hold(request.chat_id):
-            typing = asyncio.create_task(self._keep_typing(request.chat_id))
-            progress = ProgressMessage(self.application.bot, request.chat_id)
+            delay = 0.0 if _spoken_to(request) else CHATTER_TYPING_AFTER_S
+            typing = asyncio.create_task(self._keep_typing(request.chat_id, delay))
+            quote = None if request.is_private else message.message_id
+            progress = ProgressMessage(self.application.bot, request.chat_id, reply_to=quote)
             try:
                 try:
                     with reporting_to(progress):
@@ -199,7 +217,7 @@ class TelegramBot:
                     with contextlib.suppress(asyncio.CancelledError):
                         await typing
                     await progress.stop()
-                await self.send_reply(request, reply, message)
+                await self.send_reply(request, reply, message, replacing=progress.take())
             finally:
                 await progress.delete()
         log.debug(
@@ -209,17 +227,20 @@ class TelegramBot:
             time.perf_counter() - started,
         )
 
-    async def _keep_typing(self, chat_id: int) -> None:
-        """'escribiendo...' lasts ~5 s on phones, so renew it every 4 s."""
+    async def _keep_typing(self, chat_id: int, delay: float = 0.0) -> None:
+        """'escribiendo...' lasts ~5 s on phones, so renew it every 4 s (after `delay`)."""
         bot = self.application.bot
+        await asyncio.sleep(delay)
         while True:
             with contextlib.suppress(NetworkError, BadRequest, Forbidden, RetryAfter):
                 await bot.send_chat_action(chat_id, ChatAction.TYPING)
             await asyncio.sleep(TYPING_EVERY_S)
 
-    async def send_reply(self, request: Request, reply: Reply, message: Message | None) -> None:
+    async def send_reply(
+        self, request: Request, reply: Reply, message: Message | None, replacing: int | None = None
+    ) -> None:
         """Render a Reply as Telegram messages (see bot/telegram_send.py)."""
-        await send_reply(self.application.bot, request, reply, message)
+        await send_reply(self.application.bot, request, reply, message, replacing)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling an update: %s", context.error, exc_info=context.error)
@@ -285,6 +306,23 @@ class TelegramBot:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+
+def _spoken_to(request: Request) -> bool:
+    """A command, a button, a private message or a reply to the bot: an answer is coming."""
+    return (
+        request.is_private
+        or request.replies_to_bot
+        or request.command is not None
+        or request.action is not None
+    )
+
+
+def _author(message: Message, user: User) -> str:
+    """The name a group sees: the user's, or the group's or channel's it writes as."""
+    if message.sender_chat is not None:
+        return message.sender_chat.title or message.sender_chat.full_name or user.full_name
+    return user.full_name
 
 
 def _chat_kind(kind: str) -> ChatKind:

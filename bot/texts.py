@@ -28,9 +28,27 @@ class Noun:
 
 
 CHARACTERS = Noun("carácter", "caracteres")
+TOKENS = Noun("token", "tokens")
 WORDS = Noun("palabra", "palabras")
 MINUTES = Noun("minuto", "minutos")
 SECONDS = Noun("segundo", "segundos")
+HOURS = Noun("hora", "horas")
+MESSAGES = Noun("mensaje", "mensajes")
+
+# /tokens: the name a user types before ":" -> the task whose model's tokenizer it shows.
+# The names are the commands that use each model; a task key (zero_shot...) also works.
+TOKENIZER_NAMES: dict[str, str] = {
+    "clasificar": "zero_shot",
+    "completar": "fill_mask",
+    "traducir": "translate_es_en",
+    "traducir_en": "translate_en_es",
+    "resumir": "summarize",
+    "pregunta": "qa",
+    "poema": "poem",
+    "pos": "pos",
+    "sentimiento": "sentiment",
+    "idioma": "language",
+}
 
 # One entry per command of handlers/commands.py, under its name.
 COMMAND_TEXTS: dict[str, CommandTexts] = {
@@ -94,7 +112,35 @@ COMMAND_TEXTS: dict[str, CommandTexts] = {
         example="/pos El gato duerme en el sofá",
         button="🔎 POS",
     ),
+    "transcribir": CommandTexts(
+        menu="Transcribir una nota de voz, un audio o una videonota",
+        usage="/transcribir respondiendo a una nota de voz, un audio o una videonota",
+        example="/transcribir",
+    ),
     "estado": CommandTexts(menu="Estado de los modelos (administradores)"),
+    "autotraducir": CommandTexts(
+        menu="Grupos: traducir al español los mensajes en inglés (lo activa un administrador)",
+        usage="/autotraducir on|off",
+        example="/autotraducir on",
+    ),
+    "memoria": CommandTexts(
+        menu="Grupos: recordar los mensajes de las últimas horas (lo activa un administrador)",
+        usage="/memoria on|off",
+        example="/memoria on",
+    ),
+    "resumen_chat": CommandTexts(
+        menu="Grupos: resumir los últimos mensajes, con /memoria activada",
+        usage="/resumen_chat [cuántos mensajes, de 1 a 200; 50 si no lo dices]",
+        example="/resumen_chat 30",
+    ),
+    "tokens": CommandTexts(
+        menu="Ver cómo corta un texto en tokens un modelo",
+        usage=(
+            "/tokens <texto>, o /tokens modelo: <texto> con el modelo de un comando: "
+            + ", ".join(TOKENIZER_NAMES)
+        ),
+        example="/tokens completar: Hola mundo",
+    ),
 }
 
 WELCOME = (
@@ -132,8 +178,55 @@ ERROR_UNEXPECTED = (
 )
 ERROR_STORE = "😓 No puedo acceder a mis datos guardados ahora mismo. Inténtalo en unos minutos."
 ERROR_DOCUMENT_TOO_BIG = "📄 El documento es demasiado grande: el máximo es {limit_kb} KB."
-ERROR_DOCUMENT_KIND = "📄 Solo puedo leer documentos de texto (<code>.txt</code>)."
+ERROR_DOCUMENT_KIND = (
+    "📄 Leo documentos PDF, Word (<code>.docx</code>), HTML, Markdown (<code>.md</code>) "
+    "y de texto (<code>.txt</code>)."
+)
 ERROR_DOCUMENT_ENCODING = "📄 No he podido leer el documento como texto UTF-8."
+ERROR_DOCUMENT_ENCRYPTED = "🔒 El documento está protegido con contraseña: no puedo abrirlo."
+ERROR_DOCUMENT_SCANNED = (
+    "📄 El PDF no tiene texto que pueda leer: parece una imagen escaneada, y no leo imágenes."
+)
+ERROR_DOCUMENT_EMPTY = "📄 No he encontrado texto en el documento."
+ERROR_DOCUMENT_BROKEN = "📄 El documento está dañado o no es lo que dice ser: no he podido abrirlo."
+ERROR_DOCUMENT_BOMB = (
+    "📄 El documento se descomprime en algo desmesurado para su tamaño: no lo abro."
+)
+# Voice notes, audio files and video notes (handlers/transcribir.py).
+TRANSCRIPT = "🎙️ <b>Transcripción</b>: {text}"
+TRANSCRIPT_LANGUAGE = "<i>Idioma detectado: {language}.</i>"
+TRANSCRIPT_EMPTY = "🎙️ No he oído nada que transcribir: la nota parece estar en silencio."
+ERROR_AUDIO_TOO_LONG = (
+    "🎙️ El audio dura {seconds} y el máximo que transcribo es {limit}. "
+    "Envíame uno más corto o pártelo en varios."
+)
+ERROR_AUDIO_OVER_LIMIT = (
+    "🎙️ El audio dura más de {limit}, lo máximo que transcribo. "
+    "Envíame uno más corto o pártelo en varios."
+)
+ERROR_AUDIO_TOO_BIG = "🎙️ El archivo de audio es demasiado grande: el máximo es {limit_mb} MB."
+ERROR_AUDIO_UNREADABLE = (
+    "🎙️ No he podido leer ese audio: parece dañado o en un formato que no conozco."
+)
+ERROR_AUDIO_NO_SOUND = "🎙️ Ese archivo no tiene sonido que pueda transcribir."
+ERROR_AUDIO_DOWNLOAD = "🎙️ No he podido descargar el audio de Telegram. Prueba a enviarlo otra vez."
+ERROR_DOCUMENT_TIMEOUT = "📄 Leer el documento ha tardado demasiado. Prueba con uno más pequeño."
+# Links: a message that is only a web address reads that page.
+LINK_TITLE = "🔗 <b>{title}</b>"
+ERROR_LINK_SCHEME = "🔗 Solo leo enlaces <code>http://</code> y <code>https://</code>."
+ERROR_LINK_ADDRESS = (
+    "🔒 No leo <b>{host}</b>: apunta a una red privada o local, no a una página pública."
+)
+ERROR_LINK_NO_NAME = "🔗 No encuentro el sitio <b>{host}</b>. Revisa el enlace."
+ERROR_LINK_UNREACHABLE = "🔗 No he podido conectar con <b>{host}</b>. Prueba más tarde."
+ERROR_LINK_TIMEOUT = "⏱️ La página tardó demasiado en responder (más de {seconds} s)."
+ERROR_LINK_TOO_BIG = "🔗 La página es demasiado grande: leo como mucho {limit_kb} KB."
+ERROR_LINK_KIND = (
+    "🔗 Ese enlace no es una página web sino <code>{kind}</code>: solo leo HTML y texto."
+)
+ERROR_LINK_HTTP = "🔗 La página respondió con un error (HTTP {status})."
+ERROR_LINK_REDIRECTS = "🔗 El enlace redirige demasiadas veces (más de {limit})."
+ERROR_LINK_NO_TEXT = "🔗 No he encontrado texto que leer en esa página."
 ERROR_EXPIRED_BUTTON = "Ese botón ya no funciona. Envíame el texto de nuevo."
 NOT_ALLOWED = "Lo siento, este bot no está disponible en este chat."
 RATE_LIMITED = "🐢 Vas muy rápido. Espera {seconds} y vuelve a intentarlo."
@@ -154,6 +247,7 @@ TASK_NAMES: dict[str, str] = {
     "pos": "análisis gramatical",
     "sentiment": "sentimiento",
     "language": "detección de idioma",
+    "transcribe": "transcripción de audio",
 }
 
 # Transports
@@ -172,6 +266,7 @@ CONSOLE_NO_MENU = (
 )
 CONSOLE_PROMPT = "> "
 CONSOLE_PROMPT_QUESTIONS = "(preguntas) > "
+CONSOLE_AUTHOR = "Operador"  # the console's name where a group's memory would record one
 SHUTTING_DOWN = "🔄 Me estoy reiniciando. Vuelve a enviarme tu mensaje en un momento."
 
 # Figures shared by several answers.
@@ -305,6 +400,36 @@ POS_NAMES: dict[str, str] = {
     "X": "otro",
 }
 
+# /tokens
+TOKENS_TITLE = "<b>🧩 Tokens del modelo de /{name}</b>"
+TOKENS_COUNT = "{count} ({special} especiales, que añade el tokenizador):"
+TOKENS_UNKNOWN_MARK = "❓"
+TOKENS_UNKNOWN_NOTE = (
+    "<i>❓ El tokenizador no conoce esos caracteres: el modelo solo recibe un token de "
+    "«desconocido».</i>"
+)
+TOKENS_SPLIT_TITLE = "<b>Palabras partidas en varios tokens</b>"
+TOKENS_SPLIT_WORD = "{word} → {pieces}"
+TOKENS_NONE_SPLIT = "<i>Ninguna palabra se ha partido: cada una es un token.</i>"
+TOKENS_COMPARISON = "⚖️ Comparación: /{name} {count} · /{other} {other_count}"
+
+# Inline mode (@Bot texto in any chat); the results' titles are the commands' buttons.
+INLINE_HELP_TITLE = "✍️ Escribe un texto después de mi nombre"
+INLINE_HELP = (
+    "Escribe <code>@{bot} texto</code> en cualquier chat y elige: traducción, sentimiento o "
+    "idioma del texto (y un resumen si es largo). El mensaje se envía en tu nombre."
+)
+INLINE_TOO_LONG_TITLE = "✂️ Texto demasiado largo"
+INLINE_TOO_LONG = (
+    "✂️ En modo en línea caben como mucho {limit} caracteres. Para textos más largos, "
+    "envíamelos en un chat privado con @{bot}."
+)
+INLINE_WORKING_TITLE = "⏳ Aún estoy trabajando"
+INLINE_WORKING = "⏳ Aún estoy preparando la respuesta. Vuelve a intentarlo en unos segundos."
+INLINE_REFUSED_TITLE = "🚫 Ahora no puedo"
+INLINE_ERROR_TITLE = "😓 No ha salido bien"
+INLINE_ERROR = "😓 Lo siento, algo ha salido mal. Inténtalo de nuevo en un momento."
+
 # Plain messages: what to do with a text
 CHOOSE_ACTION = "¿Qué hago con este texto?"
 SEND_SOME_TEXT = "Envíame un texto y elige qué hago con él, o escribe /ayuda para ver los comandos."
@@ -359,4 +484,55 @@ ERROR_HUB_UNREACHABLE = (
     "📡 No puedo descargar el modelo de {task} (<code>{model}</code>): no hay conexión con "
     "Hugging Face. Para usarlo sin conexión, ejecuta <code>python -m bot prefetch</code> en un "
     "equipo con conexión, o apunta <code>{setting}</code> a una carpeta local con el modelo."
+)
+
+# Groups: /autotraducir, /memoria, /resumen_chat
+GROUPS_ONLY = "👥 Este comando es para grupos: añádeme a uno y escríbelo allí."
+GROUP_ADMINS_ONLY = "🔒 Solo un administrador del grupo puede activarlo o desactivarlo."
+SWITCH_STATES: dict[bool, str] = {True: "activada", False: "desactivada"}
+PRIVACY_MODE_HINT = (
+    "<i>Para leer los mensajes del grupo necesito que un administrador me haga administrador, "
+    "o que mi creador desactive el modo privacidad en @BotFather (/setprivacy).</i>"
+)
+AUTOTRANSLATE_STATUS = (
+    "🌍 La traducción automática está <b>{state}</b> en este grupo. "
+    "Un administrador la cambia con <code>/autotraducir on</code> o <code>off</code>."
+)
+AUTOTRANSLATE_ON = (
+    "🌍 Traducción automática activada: a cada mensaje escrito en inglés (de {words} o más) "
+    "responderé con su traducción al español. /autotraducir off la desactiva."
+)
+AUTOTRANSLATE_LIMIT = "Como mucho {count} por minuto, para no llenar el grupo."
+AUTOTRANSLATE_OFF = "🌍 Traducción automática desactivada."
+MEMORY_STATUS = (
+    "🧠 La memoria del grupo está <b>{state}</b>. "
+    "Un administrador la cambia con <code>/memoria on</code> o <code>off</code>."
+)
+MEMORY_ON = (
+    "🧠 Memoria activada. Desde ahora guardo el nombre de quien escribe y el texto de cada "
+    "mensaje del grupo (no comandos, fotos ni archivos): los últimos {keep}, cada uno "
+    "durante {duration} como mucho, y solo para que /resumen_chat pueda resumirlos.\n"
+    "Para borrarlo todo de una vez: /olvidar (cualquiera), o /memoria off, que además la "
+    "desactiva."
+)
+MEMORY_OFF = "🧠 Memoria desactivada: he borrado los {count} del grupo que tenía guardados."
+MEMORY_OFF_EMPTY = "🧠 Memoria desactivada. No tenía ningún mensaje del grupo guardado."
+MEMORY_STILL_ON = (
+    "🧠 También he borrado los mensajes del grupo que recordaba. La memoria sigue activada "
+    "para los nuevos: /memoria off (un administrador) la desactiva."
+)
+CHAT_SUMMARY_MEMORY_OFF = (
+    "🧠 No recuerdo los mensajes de este grupo: la memoria está desactivada. "
+    "Un administrador puede activarla con /memoria on."
+)
+CHAT_SUMMARY_NOTHING = (
+    "🧠 No tengo guardado ningún mensaje reciente de este grupo (los guardo {duration})."
+)
+CHAT_SUMMARY_TITLE = "<b>📝 Resumen de los últimos {count}</b>"
+CHAT_SUMMARY_TITLE_ONE = "<b>📝 Resumen del último mensaje</b>"
+CHAT_SUMMARY_PARTICIPANTS = "👥 Participantes: {people}"
+CHAT_SUMMARY_PERSON = "{name} ({count})"
+CHAT_SUMMARY_CUT = (
+    "<i>✂️ Había más mensajes, pero juntos eran demasiado largos: "
+    "he resumido los últimos {count}.</i>"
 )

@@ -53,7 +53,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("completar", "handlers.completar"),
     Command("poema", "handlers.poema", own_buttons=True),
     Command("pos", "handlers.pos", button_row=3),
+    Command("transcribir", "handlers.transcribir"),
     Command("estado", "handlers.estado"),
+    Command("autotraducir", "handlers.autotraducir"),
+    Command("memoria", "handlers.memoria"),
+    Command("resumen_chat", "handlers.resumen_chat"),
+    Command("tokens", "handlers.tokens"),
 )
 
 

@@ -11,9 +11,10 @@ from bot.engine.errors import EngineError
 from bot.engine.results import Classification, Translation
 from bot.engine.spanish_english import EsEn, guess_spanish_or_english
 from bot.formatting import escape
+from bot.progress import growing
 from bot.request import Reply, Request
 from bot.services import Services
-from handlers.arguments import document_problem, target_text, usage
+from handlers.arguments import document_problem, read_link, target_text, titled, usage
 from handlers.idioma import language_name
 
 # "/traducir en: ..." translates into English, "/traducir es: ..." into Spanish.
@@ -33,12 +34,15 @@ async def handle(request: Request, services: Services) -> Reply:
     forced, text = split_forced_target(request)
     if not text:
         return usage("traducir")
+    target = await read_link(text, services)  # a lone link is translated as its page
+    if target.problem:
+        return target.problem
     if forced:
-        return await translate(text, TASK_INTO[forced], services)
-    source, other = await decide_source(text, services)
+        return titled(await translate(target.text, TASK_INTO[forced], services), target)
+    source, other = await decide_source(target.text, services)
     if source is None:
-        return cannot_translate(other)
-    return await translate(text, TASK_FROM[source], services)
+        return titled(cannot_translate(other), target)
+    return titled(await translate(target.text, TASK_FROM[source], services), target)
 
 
 def split_forced_target(request: Request) -> tuple[str | None, str]:
@@ -108,8 +112,14 @@ def cannot_translate(guesses: Classification) -> Reply:
 
 async def translate(text: str, task: str, services: Services) -> Reply:
     """Runs the translation model and words its result."""
-    [result] = await services.engine.run(task, [text])
+    with growing(growing_translation):
+        [result] = await services.engine.run(task, [text])
     return translation_reply(result)
+
+
+def growing_translation(partial: Translation) -> str:
+    """A long text's translation so far (the engine adds it piece by piece), as the reply."""
+    return translation_reply(partial).parts[0] if partial.text.strip() else ""
 
 
 def translation_reply(result: Translation) -> Reply:

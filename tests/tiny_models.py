@@ -37,6 +37,7 @@ from tests.tiny_tokenizers import (
     roberta_bpe_tokenizer,
     robertuito_tokenizer,
     t5_tokenizer,
+    whisper_tokenizer,
     wordpiece_tokenizer,
     xlmr_tokenizer,
 )
@@ -116,10 +117,19 @@ def published_roles(facts: Facts) -> dict[int, str]:
     return roles
 
 
+def published_tokens(facts: Facts) -> dict[int, str]:
+    """The token each published special id is (``50363`` -> ``<|notimestamps|>``)."""
+    ids: dict[str, int] = facts["tokenizer"].get("special_token_ids") or {}
+    return {int(value): token for token, value in ids.items()}
+
+
 def tiny_id(facts: Facts, tokenizer: Any, published: int) -> int:
     """The tiny vocabulary's id for a published special id, matched by what the id stands for."""
     role = published_roles(facts).get(int(published))
     value = getattr(tokenizer, f"{role}_token_id", None) if role else None
+    token = published_tokens(facts).get(int(published))
+    if value is None and token is not None:  # a control token with no role (<|notimestamps|>)
+        value = tokenizer.convert_tokens_to_ids(token)
     if value is None:
         raise ValueError(f"{facts['model_id']}: no tiny equivalent for published id {published}")
     return int(value)
@@ -388,6 +398,47 @@ def build_sentiment(folder: Path) -> Path:
     return _build_robertuito(folder, load_facts("sentiment"), lowercase=True)
 
 
+def build_transcribe(folder: Path) -> Path:
+    """Stand-in for openai/whisper-small: Whisper's tokenizer layout, 80-bin feature extractor,
+    the published prompt ids, language and task tables, and 30 s windows (1500 positions)."""
+    from transformers import WhisperFeatureExtractor
+
+    facts = load_facts("transcribe")
+    whisper = facts["whisper"]
+    tokenizer = whisper_tokenizer(spanish_corpus() + english_corpus(), **tokenizer_options(facts))
+    begin_suppress = tokenizer.convert_tokens_to_ids(whisper["begin_suppress_tokens"])
+    config = _config(
+        facts,
+        tokenizer,
+        d_model=HIDDEN,
+        encoder_layers=LAYERS,
+        decoder_layers=LAYERS,
+        encoder_attention_heads=HEADS,
+        decoder_attention_heads=HEADS,
+        encoder_ffn_dim=INTERMEDIATE,
+        decoder_ffn_dim=INTERMEDIATE,
+        num_mel_bins=whisper["num_mel_bins"],
+        max_source_positions=whisper["max_source_positions"],
+        max_target_positions=whisper["max_target_positions"],
+        begin_suppress_tokens=begin_suppress,
+        suppress_tokens=[],
+    )
+    model = _model(facts, config)
+    generation = _generation(facts, tokenizer, config)
+    languages = tokenizer.extra_special_tokens[1 : 1 + whisper["languages"]]
+    generation.lang_to_id = {token: tokenizer.convert_tokens_to_ids(token) for token in languages}
+    generation.task_to_id = {
+        task: tokenizer.convert_tokens_to_ids(f"<|{task}|>") for task in whisper["task_to_id"]
+    }
+    generation.begin_suppress_tokens = begin_suppress
+    generation.suppress_tokens = []
+    model.generation_config = generation
+    _save(folder, tokenizer, model, facts)
+    extractor = {k: v for k, v in whisper["feature_extractor"].items() if k != "class"}
+    WhisperFeatureExtractor(**extractor).save_pretrained(folder)
+    return folder
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "translate_es_en": build_translate_es_en,
     "translate_en_es": build_translate_en_es,
@@ -399,6 +450,7 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "pos": build_pos,
     "sentiment": build_sentiment,
     "language": build_language,
+    "transcribe": build_transcribe,
 }
 TASK_KEYS: tuple[str, ...] = tuple(BUILDERS)
 

@@ -261,3 +261,36 @@ def fastbpe_files(lines: list[str]) -> tuple[list[str], list[str]]:
     vocab_lines = [f"{token if final else token + '@@'} 1" for token, final in tokens]
     code_lines = [f"{codes_form(*a)} {codes_form(*b)} 1" for a, b in merges]
     return vocab_lines, code_lines
+
+
+WHISPER_LANGUAGES = 99
+"""Multilingual Whisper up to large-v2 has 99 language tokens (large-v3 adds <|yue|>)."""
+WHISPER_TIMESTAMPS = 1501
+"""<|0.00|> .. <|30.00|> in steps of 0.02 s, after <|notimestamps|>."""
+WHISPER_TEXT_TOKENS = 50257
+"""Text tokens before <|endoftext|>: the stand-in keeps the real ids (CTranslate2 tells a
+multilingual Whisper by its vocabulary size), filling the slots its small BPE does not use."""
+
+
+def whisper_tokenizer(lines: list[str], **options: Any) -> Any:
+    """Whisper's layout: byte-level BPE, then <|endoftext|>, <|startoftranscript|>, the language
+    tokens in Whisper's order, the task and control tokens, <|notimestamps|>, the timestamps."""
+    from transformers import WhisperTokenizer
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    vocab, merges = _byte_level_bpe(lines, 600, [])
+    vocab = dict(vocab)
+    for slot in range(len(vocab), WHISPER_TEXT_TOKENS):
+        vocab[f"<unused_{slot}>"] = slot  # no merge produces these: never in a tokenised text
+    languages = [f"<|{code}|>" for code in list(LANGUAGES)[:WHISPER_LANGUAGES]]
+    controls = ["<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>"]
+    controls += ["<|nocaptions|>", "<|notimestamps|>"]
+    specials = ["<|endoftext|>", "<|startoftranscript|>", *languages, *controls]
+    timestamps = [f"<|{i * 0.02:.2f}|>" for i in range(WHISPER_TIMESTAMPS)]
+    for token in [*specials, *timestamps]:
+        vocab[token] = len(vocab)
+    tokenizer = WhisperTokenizer(
+        vocab=vocab, merges=merges, extra_special_tokens=specials[1:], **options
+    )
+    tokenizer.add_tokens(timestamps)  # plain added tokens, as in the real tokenizer.json
+    return tokenizer

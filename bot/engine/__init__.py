@@ -31,6 +31,7 @@ from bot.engine.errors import (
     UnknownTask,
 )
 from bot.engine.registry import TASK_KEYS, create_task, get_spec, model_id, task_keys
+from bot.engine.results import Tokenization
 from bot.engine.status import EngineStatus, ModelStatus
 from bot.engine.timings import RunTimings, last_timings, reset_timings, start_timings
 
@@ -120,6 +121,7 @@ class Engine:
             settings.batch_wait_ms / 1000,
         )
         self._prep: dict[str, ThreadPoolExecutor] = {}
+        self._tokenizers: dict[str, Any] = {}  # tokenizers alone, loaded by `tokenize`
         keys = task_keys()
         self._pending: dict[str, int] = dict.fromkeys(keys, 0)
         self._idle = asyncio.Event()
@@ -195,6 +197,35 @@ class Engine:
             self._pending[task] -= 1
             if not any(self._pending.values()):
                 self._idle.set()
+
+    async def tokenize(self, task: str, texts: list[str]) -> list[Tokenization]:
+        """How the tokenizer of a task's model cuts each text; loads no weights for it."""
+        from bot.engine.tasks.checks import check_texts
+        from bot.engine.tokenization import cut_into_tokens
+
+        if self._closed:
+            raise EngineClosed(task)
+        get_spec(task)
+        check_texts(texts)
+        for text in texts:
+            if len(text) > self.settings.max_input_chars:
+                raise InputTooLong(len(text), self.settings.max_input_chars)
+        slot = self._cache.slots[task]
+        loop = asyncio.get_running_loop()
+        prep = self._prep_executor(task)  # the thread the model's own tokenizer runs on
+        tokenizer = slot.queue.lm.tokenizer if slot.queue else self._tokenizers.get(task)
+        if tokenizer is None:
+            tokenizer = await loop.run_in_executor(prep, self._load_tokenizer, slot)
+            self._tokenizers[task] = tokenizer
+        return await loop.run_in_executor(
+            prep, lambda: [cut_into_tokens(tokenizer, text) for text in texts]
+        )
+
+    @staticmethod
+    def _load_tokenizer(slot: ModelSlot) -> Any:
+        from bot.engine.tokenization import load_tokenizer_only
+
+        return load_tokenizer_only(slot.task, slot.key, slot.model_id)
 
     def unload(self, task: str) -> None:
         """Drop a task's model if it is idle (frees memory; the next request reloads it)."""

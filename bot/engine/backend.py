@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from bot.engine.results import Tokenization
 from bot.engine.status import EngineStatus
 
 
@@ -13,6 +14,10 @@ class InferenceBackend(Protocol):
 
     async def run(self, task: str, inputs: list[Any], **params: Any) -> list[Any]:
         """One result per input, in order."""
+        ...
+
+    async def tokenize(self, task: str, texts: list[str]) -> list[Tokenization]:
+        """How the tokenizer of a task's model cuts each text (its weights need not load)."""
         ...
 
     async def preload(self, keys: list[str] | None = None) -> dict[str, str]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.engine.labels import normalize_label
@@ -24,6 +26,7 @@ from bot.engine.results import (
     PosResult,
     QAInput,
     Summary,
+    Transcription,
     Translation,
     ZeroShotInput,
 )
@@ -149,6 +152,30 @@ SUMMARY_TEXT = (
 )
 QA_CONTEXT = "María vive en Sevilla desde 2010 y trabaja como enfermera en un hospital del centro."
 ZERO_SHOT_LABELS = ("deportes", "cocina")
+SPEECH_FILE = Path(__file__).with_name("probe_speech.wav")
+"""espeak-ng saying "Hola, buenos días." in Spanish, 16 kHz mono 16-bit PCM."""
+
+
+def speech_sample() -> Any:
+    """The probe's speech as the transcription task takes it."""
+    import numpy as np
+
+    from bot.engine.results import AudioInput
+
+    with wave.open(str(SPEECH_FILE)) as reader:
+        pcm = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+    return AudioInput(pcm.astype(np.float32) / 32768.0)
+
+
+def transcript_with(*words: str) -> Callable[[Any], Verdict]:
+    """A transcript holding at least one of these words (accents and case aside)."""
+    wanted = plain_words(" ".join(words))
+
+    def judge(result: Transcription) -> Verdict:
+        return bool(wanted & plain_words(result.text)), short(result.text) or "(empty)"
+
+    return judge
+
 
 PROBES: tuple[Probe, ...] = (
     Probe(
@@ -256,6 +283,17 @@ PROBES: tuple[Probe, ...] = (
         (
             Case("This is an English sentence.", "en", best_label("language", "en")),
             Case("Esta frase está escrita en español.", "es", best_label("language", "es")),
+        ),
+    ),
+    Probe(
+        "transcribe",
+        "spoken greeting",
+        (
+            Case(
+                speech_sample(),
+                'contains "hola", "buenos" or "días"',
+                transcript_with("hola", "buenos", "días"),
+            ),
         ),
     ),
 )

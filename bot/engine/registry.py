@@ -111,6 +111,12 @@ SPECS: dict[str, TaskSpec] = {
             "papluca/xlm-roberta-base-language-detection",
             "language:LanguageTask",
         ),
+        TaskSpec(
+            "transcribe",
+            "speech to text (voice notes)",
+            "openai/whisper-small",
+            "transcription:TranscriptionTask",
+        ),
     ]
 }
 

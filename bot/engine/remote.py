@@ -25,6 +25,7 @@ from bot.engine.errors import (
     ModelServerUnavailable,
 )
 from bot.engine.registry import get_spec, model_id
+from bot.engine.results import Tokenization
 from bot.engine.status import EngineStatus, ModelStatus, ReplicaStatus
 from bot.engine.timings import RunTimings, start_timings
 
@@ -105,6 +106,14 @@ class RemoteEngine:
             timings.queue_wait_s = answer.timings.queue_wait_s
             timings.inference_s = answer.timings.inference_s
         results: list[Any] = answer.result
+        return results
+
+    async def tokenize(self, task: str, texts: list[str]) -> list[Tokenization]:
+        """How a task's tokenizer cuts each text, on the replica that serves the task."""
+        get_spec(task)
+        if self._closed:
+            raise EngineClosed(task)
+        results: list[Tokenization] = (await self._call(task, "tokenize", task, texts)).result
         return results
 
     async def preload(self, keys: list[str] | None = None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,24 @@ class GeneratedText:
 
 
 @dataclass(frozen=True)
+class AudioInput:
+    """Decoded speech for ``transcribe``: mono float32 samples (a numpy array) at 16 kHz."""
+
+    samples: Any
+    sampling_rate: int = 16_000
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What was said, the language heard (a code such as "es"), and the 30 s windows read."""
+
+    text: str
+    language: str = ""
+    chunks: int = 0
+    truncated: bool = False  # a window's text reached the length cap before its end
+
+
+@dataclass(frozen=True)
 class TaggedWord:
     word: str
     tag: str
@@ -106,3 +125,35 @@ class TaggedWord:
 class PosResult:
     words: list[TaggedWord] = field(default_factory=list)
     truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token as the model receives it: its text in the tokenizer's own spelling, its id."""
+
+    text: str
+    id: int
+    special: bool = False  # added by the tokenizer ([CLS], </s>...), not cut from the text
+    unknown: bool = False  # the tokenizer's "unknown" token, standing for `source`
+    source: str = ""  # the characters of the text it was cut from, where the tokenizer says
+
+
+@dataclass(frozen=True)
+class SplitWord:
+    """A word of the text that the tokenizer cut into several tokens."""
+
+    word: str
+    pieces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tokenization:
+    """How a task's tokenizer cuts one text (`InferenceBackend.tokenize`)."""
+
+    tokens: tuple[Token, ...]
+    split_words: tuple[SplitWord, ...] = ()
+    tokenizer: str = ""  # the tokenizer's class, e.g. "BertTokenizerFast"
+
+    @property
+    def count(self) -> int:
+        return len(self.tokens)

@@ -6,9 +6,9 @@ read what the bot did (`wait_for_messages`, `chat_actions`, `commands`).
 
 It answers only the methods the bot calls, with Telegram's validation: getMe, getUpdates,
 setWebhook, deleteWebhook, setMyCommands, sendMessage, editMessageText, deleteMessage,
-sendDocument, sendChatAction, answerCallbackQuery, getFile and file downloads. Any other method
-answers 404 and is listed in `unknown_methods`, so a bot that starts calling something new fails
-loudly here.
+sendDocument, sendChatAction, answerCallbackQuery, answerInlineQuery, getChatMember, getFile
+and file downloads. Any other method answers 404 and is listed in `unknown_methods`, so a bot
+that starts calling something new fails loudly here.
 Everything runs in the test's event loop; no thread, no network beyond 127.0.0.1.
 """
 
@@ -46,6 +46,9 @@ MethodHandler = Callable[[JSONDict, dict[str, "StoredFile"]], Awaitable[Any]]
 DEFAULT_TOKEN = "123456789:TEST-tertulia-fake-token"
 DEFAULT_BOT_USERNAME = "TertuliaTestBot"
 HOST = "127.0.0.1"
+# answerInlineQuery: Telegram refuses an answer this long after the query, and over 50 results.
+INLINE_ANSWER_WINDOW_S = 10.0
+MAX_INLINE_RESULTS = 50
 
 
 class LoggedRequest(NamedTuple):
@@ -132,7 +135,11 @@ class BotApiServer:
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._pending_callbacks: set[str] = set()
+        self._pending_inline: dict[str, float] = {}  # inline query id -> when it was sent
+        self.inline_answers: dict[str, JSONDict] = {}  # inline query id -> the bot's answer
         self._my_commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self._administrators: dict[int, dict[int, UserSpec]] = {}  # chat -> user id -> user
+        self.members_asked: list[tuple[int, int]] = []  # getChatMember's (chat, user), in order
         self._unreachable = False
         self._changed = asyncio.Event()
         self._closing = False
@@ -151,6 +158,8 @@ class BotApiServer:
                 "sendDocument": self._send_document,
                 "sendChatAction": self._send_chat_action,
                 "answerCallbackQuery": self._answer_callback_query,
+                "getChatMember": self._get_chat_member,
+                "answerInlineQuery": self._answer_inline_query,
                 "getFile": self._get_file,
             }.items()
         }
@@ -227,12 +236,14 @@ class BotApiServer:
         text: str,
         reply_to: int | None = None,
         document: tuple[str, bytes, str] | None = None,
+        voice: tuple[bytes, str, int] | None = None,
     ) -> JSONDict:
         """Queue a `message` update as if `user` wrote `text` in `chat`; return the update.
 
         A leading "/command[@bot]" gets its bot_command entity. `reply_to` is the id of any
         message stored in that chat. With `document=(filename, data, mime_type)` the text
-        becomes the caption and the file is served by getFile.
+        becomes the caption and the file is served by getFile. With `voice=(data, mime_type,
+        duration)` the message is a voice note (text, if any, its caption) served the same way.
         """
         state = self._chat_state(chat.id)
         state.chat = chat
@@ -247,8 +258,19 @@ class BotApiServer:
         if document is not None:
             message["document"] = self._store_file(*document).document_dict()
             text_key, entities_key = "caption", "caption_entities"
+        elif voice is not None:
+            data, mime_type, duration = voice
+            stored = self._store_file("voice.oga", data, mime_type)
+            message["voice"] = {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "duration": duration,
+                "mime_type": stored.mime_type,
+                "file_size": len(data),
+            }
+            text_key, entities_key = "caption", "caption_entities"
         elif not text:
-            raise ValueError("a text message needs text (or pass a document)")
+            raise ValueError("a text message needs text (or pass a document or a voice note)")
         if text:
             message[text_key] = text
         if entities:
@@ -289,6 +311,35 @@ class BotApiServer:
             "data": callback_data,
         }
         return self._queue_update("callback_query", query)
+
+    def user_queries_inline(self, user: UserSpec, query: str, chat_type: str = "sender") -> str:
+        """Queue an `inline_query` update as if `user` typed "@bot query"; return its id."""
+        query_id = f"{self.bot_id}{next(self._callback_ids):08d}"
+        self._pending_inline[query_id] = time.monotonic()
+        payload = {
+            "id": query_id,
+            "from": user.to_dict(),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        self._queue_update("inline_query", payload)
+        return query_id
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 20.0) -> JSONDict:
+        """The bot's answerInlineQuery for one query, once it came."""
+        try:
+            await self.wait_until(lambda: query_id in self.inline_answers, timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no answer to inline query {query_id} within {timeout}s; API errors: "
+                f"{self._error_summary()}"
+            ) from None
+        return self.inline_answers[query_id]
+
+    def set_administrators(self, chat: ChatSpec, *users: UserSpec) -> None:
+        """Who getChatMember names an administrator of `chat` from now on (the first: creator)."""
+        self._administrators[chat.id] = {user.id: user for user in users}
 
     # Inspection
 
@@ -705,12 +756,89 @@ class BotApiServer:
         self._pending_callbacks.discard(query_id)
         return True
 
+    async def _answer_inline_query(self, params: JSONDict, files: dict[str, StoredFile]) -> bool:
+        """answerInlineQuery, validated as Telegram does; each query is answered once, in time."""
+        query_id = str(params.get("inline_query_id") or "")
+        asked = self._pending_inline.pop(query_id, None)
+        if asked is None or time.monotonic() - asked > INLINE_ANSWER_WINDOW_S:
+            raise ApiError(400, QUERY_TOO_OLD)
+        results = _json_param(params, "results")
+        if not isinstance(results, list):
+            raise ApiError(400, "Bad Request: can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results if isinstance(result, dict)]
+        if len(ids) != len(results) or not all(1 <= len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if len(set(ids)) != len(ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        for result in results:
+            if result.get("type") != "article" or not str(result.get("title", "")).strip():
+                raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+            content = result.get("input_message_content")
+            if not isinstance(content, dict) or "message_text" not in content:
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+            shown, _ = render_text(str(content["message_text"]), content.get("parse_mode"))
+            result["shown_text"] = shown  # what a chat would show once the result is sent
+        self.inline_answers[query_id] = {
+            "results": results,
+            "cache_time": int(params.get("cache_time", 300)),
+            "is_personal": str(params.get("is_personal", "")).lower() in ("true", "1"),
+        }
+        return True
+
+    async def _get_chat_member(self, params: JSONDict, files: dict[str, StoredFile]) -> JSONDict:
+        """getChatMember: "creator"/"administrator" for `set_administrators`, else "member"."""
+        state = self._resolve_chat(params)
+        try:
+            user_id = int(params.get("user_id") or "")
+        except ValueError:
+            raise ApiError(400, "Bad Request: invalid user_id specified") from None
+        self.members_asked.append((state.chat.id, user_id))
+        admins = self._administrators.get(state.chat.id, {})
+        if user_id not in admins:
+            user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+            return {"status": "member", "user": user}
+        user = admins[user_id].to_dict()
+        if user_id == next(iter(admins)):
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        rights = [
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+        ]
+        return {
+            "status": "administrator",
+            "user": user,
+            "can_be_edited": False,
+            "is_anonymous": False,
+            **dict.fromkeys(rights, True),
+        }
+
     async def _get_file(self, params: JSONDict, files: dict[str, StoredFile]) -> JSONDict:
         """getFile: the File object whose file_path is served under base_file_url."""
         stored = self._files.get(str(params.get("file_id") or ""))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
         return stored.file_dict()
+
+
+def _json_param(params: JSONDict, name: str) -> Any:
+    """A JSON-serialised parameter the generic decoding leaves as text (inline results)."""
+    value = params.get(name)
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
 
 
 def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:

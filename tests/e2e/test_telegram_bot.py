@@ -132,9 +132,8 @@ async def test_txt_document_becomes_the_reading_text(
         ana_chat, ANA, "/contexto", document=("lectura.txt", content, "text/plain")
     )
     assert str(len(content.decode())) in reply["plain_text"]
-    [big] = await tg.say(
-        ana_chat, ANA, "/contexto", document=("grande.txt", b"a" * 300_000, "text/plain")
-    )
+    too_big = b"a" * (tg.settings().max_document_bytes + 1)
+    [big] = await tg.say(ana_chat, ANA, "/contexto", document=("grande.txt", too_big, "text/plain"))
     assert "KB" in big["plain_text"]
     [image] = await tg.say(
         ana_chat, ANA, "/contexto", document=("foto.png", b"\x89PNG....", "image/png")

@@ -22,6 +22,7 @@ from bot.engine import (
     ModelUnavailable,
 )
 from bot.engine.loading import estimate_bytes
+from bot.engine.registry import create_task
 from bot.engine.results import Classification, QAInput, ZeroShotInput
 from tests.engine.harness import before_forward, hold_forward, wait_for
 from tests.tiny_models import corrupt_model_folder
@@ -46,6 +47,7 @@ async def test_every_task_answers_through_the_engine(engine: Engine) -> None:
         "pos": ["El gato duerme en el sofá."],
         "sentiment": ["Me encanta"],
         "language": ["Bonjour tout le monde"],
+        "transcribe": [create_task("transcribe").smoke_input()],  # a second of a quiet tone
     }
     for task, items in inputs.items():
         results = await engine.run(task, items)

@@ -177,7 +177,11 @@ def test_the_stand_in_special_ids_mean_what_the_published_ones_mean(
     config = read_json(folder / "config.json")
     for name in tiny_models.CONFIG_IDS:
         if facts.get(name) is not None:
-            role = tiny_models.published_roles(facts)[facts[name]]
+            role = tiny_models.published_roles(facts).get(facts[name])
+            if role is None:  # a control token with no role: Whisper's <|startoftranscript|>
+                token = tiny_models.published_tokens(facts)[facts[name]]
+                assert config[name] == tokenizer.convert_tokens_to_ids(token), name
+                continue
             assert config[name] == getattr(tokenizer, f"{role}_token_id"), name
 
 

@@ -20,6 +20,7 @@ from bot.engine.results import (
     PosResult,
     Summary,
     TaggedWord,
+    Transcription,
     Translation,
 )
 
@@ -65,6 +66,7 @@ RIGHT: dict[str, list[Any]] = {
     ],
     "positive and negative": [ranked("POS", "NEU", "NEG"), ranked("NEG", "NEU", "POS")],
     "English and Spanish": [ranked("en", "es"), ranked("es", "en")],
+    "spoken greeting": [Transcription(" Hola, buenos días.", "es", 1)],
 }
 
 # Answers a broken or random model gives: the same thing whatever it is asked, or everything.
@@ -81,6 +83,7 @@ WRONG: dict[str, list[Any]] = {
     "determiner noun verb noun": [tagged(("El", "DET"), ("gato", "NOUN"), ("come", "NOUN"))],
     "positive and negative": [ranked("POS", "NEG"), ranked("POS", "NEG")],
     "English and Spanish": [ranked("en", "es"), ranked("en", "es")],
+    "spoken greeting": [Transcription(""), Transcription("Gracias por ver el vídeo.", "es")],
 }
 
 

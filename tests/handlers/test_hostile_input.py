@@ -22,11 +22,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import handlers
-from bot import texts
+from bot import links, texts
+from bot.documents import read_document
 from bot.formatting import TELEGRAM_LIMIT, html_to_plain, split_for_telegram
-from bot.request import Reply, Request
+from bot.request import AudioAttachment, Reply, Request
 from bot.services import Services
-from handlers.arguments import visible
+from handlers.arguments import DOCUMENT_PROBLEMS, visible
 from handlers.clasificar import MAX_LABEL_CHARS, MAX_LABELS
 from handlers.commands import all_names, button_names
 from tests.e2e.telegram_html import parse_html
@@ -146,8 +147,9 @@ long_text = st.builds(
 )
 hostile_text = st.one_of(short_text, assembled_text, assembled_text, long_text)
 optional_text = st.one_of(st.none(), short_text, assembled_text)
+DOCUMENT_ERRORS = ["too_big", "not_text", *DOCUMENT_PROBLEMS]
 document_errors = st.one_of(
-    st.none(), st.none(), st.sampled_from(["too_big", "encoding", "not_text"]), st.text(max_size=8)
+    st.none(), st.none(), st.sampled_from(DOCUMENT_ERRORS), st.text(max_size=8)
 )
 unknown_commands = st.text(min_size=1, max_size=12).filter(lambda name: name not in all_names())
 # Commands that take text are where the work (and the risk) is: they come up most often.
@@ -484,3 +486,106 @@ async def test_a_long_answer_quoted_in_bold_still_fits_a_message(
     """Found by the fuzzer: a one-word reading text whose whole length is the answer."""
     await services.store.set_context(100, "palabra" * 2515)
     await answer(ask("pregunta", "0"), services, errors_logged)
+
+
+# Files as they arrive: random bytes named as PDF or DOCX (some with the right magic number),
+# read by bot.documents as the adapter does, then sent with a command or alone.
+MAGIC = [b"", b"%PDF-1.7\n", b"PK\x03\x04", b"PK\x03\x04\x14\x00\x06\x00"]
+
+
+@PROFILE
+@given(
+    noise=st.binary(max_size=3000),
+    magic=st.sampled_from(MAGIC),
+    name=st.sampled_from(["informe.pdf", "carta.docx"]),
+    command=st.sampled_from([None, "resumir", "contexto", "traducir", "pregunta", "sentimiento"]),
+)
+async def test_random_bytes_as_a_document_get_a_sane_reply(
+    noise: bytes,
+    magic: bytes,
+    name: str,
+    command: str | None,
+    services: Services,
+    errors_logged: ErrorRecords,
+) -> None:
+    read = await read_document(magic + noise, name, "", services.settings.max_document_bytes)
+    request = ask(command, document_text=read.text, document_error=read.problem)
+    reply = await answer(request, services, errors_logged)
+    if read.problem is not None:  # the file's own problem, not a usage line or an apology
+        assert reply.parts == [DOCUMENT_PROBLEMS.get(read.problem, texts.ERROR_DOCUMENT_KIND)]
+
+
+# Links that must be refused before any connection, and malformed ones: never a crash.
+HOSTILE_LINKS = [
+    "file:///etc/passwd",
+    "http://127.0.0.1/",
+    "http://[::1]:8080/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://0.0.0.0/",
+    "http://10.0.0.1:22/",
+    "http://[::1",
+    "https://:80/",
+    "gopher://127.0.0.1:70/",
+    "javascript://alert(1)",
+    "http://%00/",
+    "http://\u200b/",
+    "https://" + "a" * 300 + ".127.0.0.1.nip.io.invalid/",
+]
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS)
+@pytest.mark.parametrize("command", ["resumir", "contexto", "traducir", None])
+async def test_a_hostile_link_is_refused_with_a_reason(
+    link: str,
+    command: str | None,
+    services: Services,
+    errors_logged: ErrorRecords,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_dns(host: str, port: int) -> list[str]:
+        raise OSError("no DNS in this test")
+
+    monkeypatch.setattr(links, "network", links.Network(resolve=no_dns))
+    if command is None:  # a pasted link: buttons first, the page is read when one is pressed
+        offer = await answer(ask(None, link), services, errors_logged)
+        [first, *_] = [button for row in offer.buttons for button in row]
+        reply = await answer(ask(None, action=first.data), services, errors_logged)
+    else:
+        reply = await answer(ask(command, link), services, errors_logged)
+    assert plain(reply).startswith(("🔗", "🔒")), plain(reply)
+
+
+# Audio as it arrives: random bytes sent as a voice note (some behind a real container's magic
+# number), alone in a private chat (it becomes /transcribir) or with the command anywhere.
+AUDIO_MAGIC = [b"", b"OggS\x00\x02", b"ID3\x04\x00", b"\x00\x00\x00\x18ftypmp42", b"RIFF"]
+AUDIO_REPLIES = tuple(
+    html_to_plain(text.split("{")[0])
+    for text in (
+        texts.ERROR_AUDIO_UNREADABLE,
+        texts.ERROR_AUDIO_NO_SOUND,
+        texts.ERROR_AUDIO_TOO_LONG,
+        texts.ERROR_AUDIO_OVER_LIMIT,
+        texts.TRANSCRIPT_EMPTY,
+        texts.TRANSCRIPT,
+    )
+)
+
+
+@PROFILE
+@given(
+    noise=st.binary(max_size=3000),
+    magic=st.sampled_from(AUDIO_MAGIC),
+    duration=st.sampled_from([0.0, 2.0, 1e9]),
+    kind=st.sampled_from(["private", "group"]),
+)
+async def test_random_bytes_as_audio_get_a_sane_reply(
+    noise: bytes,
+    magic: bytes,
+    duration: float,
+    kind: str,
+    services: Services,
+    errors_logged: ErrorRecords,
+) -> None:
+    audio = AudioAttachment(magic + noise, "audio/ogg", duration)
+    reply = await answer(ask("transcribir", audio=audio, chat_kind=kind), services, errors_logged)
+    assert plain(reply).startswith(AUDIO_REPLIES), plain(reply)

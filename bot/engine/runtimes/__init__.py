@@ -1,7 +1,7 @@
 """Runtimes: which library runs a task's model, chosen per task and device.
 
 ``torch`` runs the transformers model as loaded. ``ctranslate2`` (translation, summaries,
-poems) and ``onnxruntime`` (the encoder tasks) run a converted copy, cached on disk
+poems, transcription) and ``onnxruntime`` (the encoder tasks) run a converted copy, cached on disk
 (``cache.py``). A converted model stands in for the transformers model object that the task's
 ``forward`` calls, answering ``model(**batch)`` or ``model.generate(...)`` with the same tensors,
 so preprocess, the batching queue, postprocess and the result types never know which one ran.
@@ -37,8 +37,9 @@ _FAMILIES = {
     "AutoModelForTokenClassification": "encoder",
     "AutoModelForQuestionAnswering": "encoder",
     "AutoModelForMaskedLM": "encoder",
+    "AutoModelForSpeechSeq2Seq": "speech",
 }
-_SERVES = {CTRANSLATE2: {"seq2seq", "causal"}, ONNXRUNTIME: {"encoder"}}
+_SERVES = {CTRANSLATE2: {"seq2seq", "causal", "speech"}, ONNXRUNTIME: {"encoder"}}
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,11 @@ def load(folder: Path, config: Any, model_id: str, plan: RuntimePlan, device: An
     }
     generation = _generation_config(model_id, config)
     size = (folder / "model.bin").stat().st_size
+    if config.model_type == "whisper":
+        from bot.engine.runtimes.ctranslate2_whisper import Ct2Whisper
+
+        whisper = ctranslate2.models.Whisper(str(folder), **options)
+        return Ct2Whisper(whisper, _vocabulary(folder, ""), config, generation, size)
     if config.is_encoder_decoder:
         translator = ctranslate2.Translator(str(folder), **options)
         return Ct2Seq2Seq(translator, _vocabulary(folder, "target"), config, generation, size)
