@@ -14,7 +14,7 @@ from bot.engine.spanish_english import guess_spanish_or_english
 from bot.request import Reply, Request
 from bot.services import Services
 from bot.store import GroupOption
-from handlers.arguments import visible
+from handlers.arguments import usage, visible
 from handlers.traducir import OTHER_LANGUAGE_SCORE, quick_guesses, translation_reply
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,26 @@ def wanted_state(text: str) -> bool | None:
 async def may_switch(request: Request, services: Services) -> bool:
     """Only a group's administrators switch its options; the console's operator is one."""
     return request.operator or await services.members.is_admin(request.chat_id, request.user_id)
+
+
+async def switch(
+    request: Request, services: Services, option: GroupOption, status: str
+) -> Reply | bool:
+    """The steps both switches share: groups only, the state when asked (`status` with its
+    {state}), usage for a stray word, administrators only. Returns the reply, or the new
+    state once it is stored."""
+    if request.is_private:
+        return Reply.text(texts.GROUPS_ONLY)
+    wanted = wanted_state(request.text)
+    if wanted is None:
+        if request.text.strip():
+            return usage(request.command or "")
+        options = await services.store.group_options(request.chat_id)
+        return Reply.text(status.format(state=texts.SWITCH_STATES[option in options]))
+    if not await may_switch(request, services):
+        return Reply.text(texts.GROUP_ADMINS_ONLY)
+    await services.store.set_group_option(request.chat_id, option, wanted)
+    return wanted
 
 
 def duration(seconds: float) -> str:

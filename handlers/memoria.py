@@ -6,24 +6,13 @@ from bot import texts
 from bot.request import Reply, Request
 from bot.services import Services
 from handlers import grupo
-from handlers.arguments import usage
 
 
 async def handle(request: Request, services: Services) -> Reply:
     """Says the state, or switches it when an administrator asks; off deletes everything."""
-    if request.is_private:
-        return Reply.text(texts.GROUPS_ONLY)
-    wanted = grupo.wanted_state(request.text)
-    if wanted is None:
-        if request.text.strip():
-            return usage("memoria")
-        options = await services.store.group_options(request.chat_id)
-        return Reply.text(
-            texts.MEMORY_STATUS.format(state=texts.SWITCH_STATES[grupo.MEMORY in options])
-        )
-    if not await grupo.may_switch(request, services):
-        return Reply.text(texts.GROUP_ADMINS_ONLY)
-    await services.store.set_group_option(request.chat_id, grupo.MEMORY, wanted)
+    wanted = await grupo.switch(request, services, grupo.MEMORY, texts.MEMORY_STATUS)
+    if isinstance(wanted, Reply):
+        return wanted
     if wanted:
         switched_on = texts.MEMORY_ON.format(
             keep=texts.MESSAGES.count(grupo.MEMORY_KEEP),
