@@ -267,6 +267,31 @@ async def test_a_burst_from_many_chats_shares_one_forward(
     assert (batches == 1) is batched_together
 
 
+async def test_a_burst_slower_to_tokenise_than_one_wait_still_shares_one_forward(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """32 chats at once take longer than BATCH_WAIT_MS to tokenise; they are not cut in two."""
+    engine = Engine(make_settings(batch_wait_ms=10))
+    try:
+        await engine.run("sentiment", ["carga el modelo"])
+        task = engine._cache.slots["sentiment"].task
+        tokenise = task.preprocess  # type: ignore[attr-defined]
+
+        def slow_tokeniser(*args: Any) -> Any:
+            time.sleep(0.002)  # 32 of them: about 64 ms on the one tokeniser thread
+            return tokenise(*args)
+
+        task.preprocess = slow_tokeniser  # type: ignore[attr-defined]
+        before = engine.status().models["sentiment"].batches
+        texts = [f"{text} {n}" for n in range(8) for text in SAMPLES][:32]
+        assert len(texts) == 32
+        await asyncio.gather(*(engine.run("sentiment", [t]) for t in texts))
+        batches = engine.status().models["sentiment"].batches - before
+    finally:
+        await engine.close()
+    assert batches == 1
+
+
 async def test_a_lone_request_never_waits_for_a_burst(
     make_settings: Callable[..., Settings],
 ) -> None:
