@@ -192,7 +192,7 @@ def make_workload(
     if new_tokens is not None:
         params["max_new_tokens"] = new_tokens
     if task == "poem":
-        params.update(do_sample=False)
+        params.update(do_sample=True)  # as /poema asks: drawn, no seed, batched across chats
     if task == "summarize" and new_tokens is not None:
         params["min_new_tokens"] = new_tokens
     if task == "language":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import unicodedata
 
 from bot import texts
@@ -13,20 +12,20 @@ from bot.request import Button, Reply, Request
 from bot.services import Services
 from handlers.arguments import document_problem, target_text, usage
 
-MAX_SEED = 2**31 - 1
-
 
 async def handle(request: Request, services: Services) -> Reply:
-    """Writes a poem (a fresh random seed each time), shown as it grows, and offers another."""
+    """Writes a poem, shown as it grows, and offers another.
+
+    No seed: each poem is a fresh draw, and poems asked for at once from many chats are written
+    in one batch (a seed makes a poem repeatable, but runs it alone).
+    """
     if problem := document_problem(request, services.settings):
         return problem
     prompt = target_text(request)
     if not prompt:
         return usage("poema")
     with growing(poem_text):
-        [poem] = await services.engine.run(
-            "poem", [prompt], do_sample=True, seed=random.randint(0, MAX_SEED)
-        )
+        [poem] = await services.engine.run("poem", [prompt], do_sample=True)
     text_id = await services.store.save_text(request.chat_id, prompt)
     return poem_reply(poem, again=Button(texts.POEM_AGAIN, f"poema:{text_id}"))
 

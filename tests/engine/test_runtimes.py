@@ -239,6 +239,39 @@ async def test_seeded_poems_repeat_under_ctranslate2(
     assert all(poem.new_tokens >= 1 for poem in unseeded)
 
 
+class _CountingGenerator:
+    """A CTranslate2 Generator that counts its calls."""
+
+    def __init__(self, generator: Any) -> None:
+        self.generator = generator
+        self.calls = 0
+
+    def generate_batch(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.generator.generate_batch(*args, **kwargs)
+
+
+async def test_unseeded_poems_are_sampled_by_ctranslate2_in_one_call(
+    tiny_models: dict[str, Path], converted_dir: Path
+) -> None:
+    """/poema's draws need no seed: CTranslate2 samples the whole batch at once, in one call
+    (seeded ones are drawn here, a call per draw that departs from the greedy token)."""
+    _, lm = loaded = load("poem", tiny_models["poem"], plan(CTRANSLATE2, "int8", converted_dir))
+    counting = _CountingGenerator(lm.model.generator)
+    lm.model.generator = counting
+    prompts = ["El mar", "Verde que te quiero verde", "La luna"]
+    texts = set()
+    for _ in range(3):
+        poems, _ = await run_loaded(loaded, prompts, do_sample=True, max_new_tokens=10)
+        assert all(p.text.startswith(q) for p, q in zip(poems, prompts, strict=True))
+        assert all(poem.new_tokens >= 1 for poem in poems)
+        texts.add(tuple(p.text for p in poems))
+    assert counting.calls == 3 and len(texts) > 1  # one call each time, and drawn, not greedy
+    counting.calls = 0
+    await run_loaded(loaded, prompts, do_sample=True, seed=3, max_new_tokens=10)
+    assert counting.calls >= len(prompts)
+
+
 def test_dynamo_export_equals_torch(
     tiny_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

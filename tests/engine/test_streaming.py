@@ -48,9 +48,9 @@ def batch_sizes(engine: Engine, task: str) -> list[int]:
     return sizes
 
 
-@pytest.mark.parametrize("seeded", [False, True], ids=["greedy", "seeded"])
+@pytest.mark.parametrize("draw", ["greedy", "seeded", "sampled"])
 async def test_two_batched_poems_grow_apart_in_order(
-    make_settings: Callable[..., Settings], seeded: bool
+    make_settings: Callable[..., Settings], draw: str
 ) -> None:
     engine = Engine(make_settings())
     try:
@@ -59,8 +59,9 @@ async def test_two_batched_poems_grow_apart_in_order(
         entered, release = hold_forward(engine, "poem")
         busy = asyncio.create_task(engine.run("poem", ["ocupa el modelo"], max_new_tokens=1))
         await wait_for(entered)  # the two requests below queue up meanwhile, and batch
-        params: dict[str, Any] = {"max_new_tokens": 80}
-        params.update(do_sample=True, seed=7) if seeded else params.update(do_sample=False)
+        params: dict[str, Any] = {"max_new_tokens": 80, "do_sample": draw != "greedy"}
+        if draw == "seeded":
+            params["seed"] = 7
         prompts = ["Verde que te quiero verde,", "La luna vino a la fragua"]
         growing_ones = [
             asyncio.create_task(run_growing(engine, "poem", prompt, **params)) for prompt in prompts

@@ -48,6 +48,33 @@ async def test_seeded_sampling_repeats_in_any_batch(loaded: tuple[Task, LoadedMo
     assert first != other
 
 
+async def test_unseeded_poems_are_drawn_in_one_generate_call(
+    loaded: tuple[Task, LoadedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/poema's poems (no seed) from many chats share one batch; a seed runs each alone."""
+    _, lm = loaded
+    generate = lm.model.generate
+    calls: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(kwargs.get("input_ids", args[0] if args else [])))
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(lm.model, "generate", counting)
+    prompts = PROMPTS[:3]
+    drawn = []
+    for _ in range(3):
+        results, _ = await run_loaded(loaded, prompts, do_sample=True, max_new_tokens=12)
+        for prompt, result in zip(prompts, results, strict=True):
+            assert result.text.startswith(prompt) and 0 <= result.new_tokens <= 12
+        drawn.append([r.text for r in results])
+    assert calls == [3, 3, 3]
+    assert len({tuple(texts) for texts in drawn}) > 1  # sampled, not greedy
+    calls.clear()
+    await run_loaded(loaded, prompts, do_sample=True, seed=5, max_new_tokens=12)
+    assert calls == [1, 1, 1]
+
+
 async def test_long_prompt_keeps_its_end_as_model_input(loaded: tuple[Task, LoadedModel]) -> None:
     _, lm = loaded
     task = TextGenerationTask()

@@ -1,13 +1,17 @@
 """CTranslate2's Generator standing in for a transformers decoder-only model (GPT-2).
 
-Sampling (poems): CTranslate2 keeps one random generator per worker thread that cannot be
-seeded again, so a seeded poem could not repeat. Tokens are drawn here instead, from torch's
-generator (which the task seeds per row), with transformers' order of warpers (repetition
-penalty, temperature, top-k, top-p). CTranslate2 decodes greedily and reports each step's
-scores; a drawn token that is the greedy one is kept as decoding goes on, and at the first
-other one decoding stops and resumes from prompt + kept tokens. So each draw sees exactly the
-model's distribution after the tokens before it. A ``streamer`` (bot/engine/streaming.py) gets
-each row's tokens as they are kept, as transformers' ``generate`` hands them to one.
+Greedy search and unseeded sampling run in one batched call, CTranslate2 drawing the tokens
+itself (a poem from /poema: any draw will do, so poems from many chats share a batch).
+
+Seeded sampling (``seeded=True``, the default, as a ``seed`` asks): CTranslate2 keeps one random
+generator per worker thread that cannot be seeded again, so a seeded poem could not repeat.
+Tokens are drawn here instead, from torch's generator (which the task seeds per row), with
+transformers' order of warpers (repetition penalty, temperature, top-k, top-p). CTranslate2
+decodes greedily and reports each step's scores; a drawn token that is the greedy one is kept
+as decoding goes on, and at the first other one decoding stops and resumes from prompt + kept
+tokens. So each draw sees exactly the model's distribution after the tokens before it. A
+``streamer`` (bot/engine/streaming.py) gets each row's tokens as they are kept, as
+transformers' ``generate`` hands them to one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from bot.engine.runtimes.ctranslate2_base import Ct2Model, unpadded_rows
 
 class Ct2Causal(Ct2Model):
     """Stands in for a transformers decoder-only model (GPT-2) under CTranslate2."""
+
+    samples_unseeded = True
+    """``generate`` takes ``seeded=False``: draw with CTranslate2's own generator, batched."""
 
     def __init__(self, generator: Any, *args: Any, start_token: str | None = None) -> None:
         super().__init__(*args)
@@ -43,6 +50,7 @@ class Ct2Causal(Ct2Model):
         top_p: float | None = None,
         position_ids: torch.Tensor | None = None,
         streamer: Any = None,
+        seeded: bool = True,
     ) -> torch.Tensor:
         """The (left-padded) prompts followed by the new ids, padded after each row's end."""
         if num_beams != 1:
@@ -50,17 +58,25 @@ class Ct2Causal(Ct2Model):
         prompts = unpadded_rows(input_ids, attention_mask)
         eos = eos_token_id if eos_token_id is not None else self.published("eos_token_id", None)
         penalty = float(repetition_penalty or self.published("repetition_penalty", 1.0))
-        if do_sample:
+        top_k = int(self.published("top_k", 50) or 0)
+        if do_sample and seeded:
             warp = _Warpers(
                 penalty,
                 float(temperature or 1.0),
-                int(self.published("top_k", 50) or 0),
+                top_k,
                 float(top_p or 1.0),
                 (eos, min(int(self.published("min_new_tokens", 0)), max_new_tokens)),
             )
             new = self._sample(prompts, max_new_tokens, eos, warp, streamer)
         else:
-            new = self._greedy(prompts, max_new_tokens, eos, penalty, streamer)
+            draw: dict[str, Any] = {"sampling_topk": 1}
+            if do_sample:
+                draw = {
+                    "sampling_topk": top_k,
+                    "sampling_topp": float(top_p or 1.0),
+                    "sampling_temperature": float(temperature or 1.0),
+                }
+            new = self._batched(prompts, max_new_tokens, eos, penalty, draw, streamer)
         fill = eos if eos is not None else int(pad_token_id or 0)
         width = max(len(row) for row in new)
         tails = [row + [fill] * (width - len(row)) for row in new]
@@ -78,15 +94,16 @@ class Ct2Causal(Ct2Model):
             options["end_token"] = [int(eos)]
         return options
 
-    def _greedy(
+    def _batched(
         self,
         prompts: list[list[int]],
         max_new: int,
         eos: int | None,
         penalty: float,
+        draw: dict[str, Any],
         streamer: Any = None,
     ) -> list[list[int]]:
-        """Greedy continuations, each exactly as its prompt gets alone.
+        """Continuations in one call: greedy ones exactly as each prompt gets alone.
 
         Prompts go through the decoding loop token by token (``include_prompt_in_result``):
         forwarded at once, the part of a prompt longer than the batch's shortest would be
@@ -104,7 +121,7 @@ class Ct2Causal(Ct2Model):
         for group in groups:
             options = self._options(eos)
             if streamer is not None:
-                options["callback"] = _GreedySteps(
+                options["callback"] = _BatchSteps(
                     [streamer.add_for(n) for n in group],
                     [len(prompts[n]) - 1 for n in group],  # the prompt's tokens are forced first
                     max_new,
@@ -113,8 +130,8 @@ class Ct2Causal(Ct2Model):
                 [self.tokens(prompts[n]) for n in group],
                 max_length=max(len(prompts[n]) for n in group) + max_new,
                 min_length=kept[group[0]] + min_new if min_new else 0,
-                sampling_topk=1,
                 repetition_penalty=penalty,
+                **draw,
                 include_prompt_in_result=True,
                 **options,
             )
@@ -212,8 +229,8 @@ class _Draws:
         return len(self.kept) > self.before
 
 
-class _GreedySteps:
-    """CTranslate2's per-step callback for a greedy batch: each row's new tokens, in order."""
+class _BatchSteps:
+    """CTranslate2's per-step callback for a batched call: each row's new tokens, in order."""
 
     def __init__(
         self, on_token: list[Callable[[int], None]], forced: list[int], max_new: int

@@ -3,11 +3,12 @@
 A prompt longer than the model's window minus ``max_new_tokens`` keeps only its last tokens as
 model input (truncated=True); the returned text still starts with the whole prompt. Rows are
 left-padded with position ids taken from the attention mask, so a prompt gets the same greedy
-continuation alone or batched with others. With a ``seed``, each row is sampled from its own
-freshly seeded RNG. Length, temperature, top_p and repetition penalty are the model's published
-ones where it has them (``DEFAULTS`` otherwise); poems are sampled unless a caller or
-``GENERATION_POEM`` says ``do_sample=false``: "Otro" relies on it. A caller that listens
-(``bot.progress.growing``) gets each row's text as it is written, token by token.
+continuation alone or batched with others. With a ``seed``, each row is sampled alone from its
+own freshly seeded RNG (same seed, same poem); without one, sampled rows share a batch. Length,
+temperature, top_p and repetition penalty are the model's published ones where it has them
+(``DEFAULTS`` otherwise); poems are sampled unless a caller or ``GENERATION_POEM`` says
+``do_sample=false``: "Otro" relies on it. A caller that listens (``bot.progress.growing``) gets
+each row's text as it is written, token by token.
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ class TextGenerationTask(Task):
             options["eos_token_id"] = eos_id
         if settings["do_sample"]:
             options.update(temperature=settings["temperature"], top_p=settings["top_p"])
+            if params["seed"] is None and getattr(lm.model, "samples_unseeded", False):
+                options["seeded"] = False  # no draw to repeat: the runtime's own, batched
         stop_ids = {eos_id} if eos_id is not None else set()
         if (streamer := BatchStreamer.for_features(features, stop_ids)) is not None:
             options["streamer"] = streamer
