@@ -207,6 +207,50 @@ async def test_float32_ctranslate2_greedy_equals_torch(
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    ("key", "params"),
+    [
+        ("translate_es_en", {"num_beams": 1}),
+        ("translate_es_en", {"num_beams": 3}),
+        ("poem", {"do_sample": False, "max_new_tokens": 12}),
+    ],
+)
+async def test_two_workers_answer_as_one_does(
+    key: str, params: dict[str, Any], tiny_models: dict[str, Path], converted_dir: Path
+) -> None:
+    """With two threads a call's rows are shared by two CTranslate2 workers: same answers."""
+    inputs = [*SENTENCES[:5], "El mar", ""] if key == "poem" else SENTENCES[:7]
+    one = load(key, tiny_models[key], RuntimePlan(CTRANSLATE2, "int8", converted_dir, 1))
+    two = load(key, tiny_models[key], RuntimePlan(CTRANSLATE2, "int8", converted_dir, 2))
+    assert (one[1].model.workers, two[1].model.workers) == (1, 2)
+    expected, _ = await run_loaded(one, inputs, **params)
+    got, _ = await run_loaded(two, inputs, **params)
+    assert got == expected
+
+
+def test_two_workers_stream_each_rows_tokens_to_that_row(
+    tiny_models: dict[str, Path], converted_dir: Path
+) -> None:
+    """Steps come from both workers at once; each token still reaches its own row, in order."""
+    _, lm = load("poem", tiny_models["poem"], RuntimePlan(CTRANSLATE2, "int8", converted_dir, 2))
+    rows = [[5, 6, 7], [8, 9], [10, 11, 12, 13], [14]]
+    width = max(map(len, rows))
+    ids = torch.tensor([[0] * (width - len(r)) + r for r in rows])
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+    streamed: dict[int, list[int]] = {n: [] for n in range(len(rows))}
+
+    class Streamer:
+        def add_for(self, row: int) -> Any:
+            return streamed[row].append
+
+    out = lm.model.generate(ids, mask, max_new_tokens=8, streamer=Streamer())
+    end = lm.model.published("eos_token_id", None)
+    for n in range(len(rows)):
+        new = out[n, width:].tolist()
+        new = new[: new.index(end) + 1] if end in new else new
+        assert streamed[n] == new and new
+
+
 async def test_translation_keeps_each_pieces_own_limit(
     tiny_models: dict[str, Path], converted_dir: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -16,6 +17,12 @@ class Ct2Model:
         self.config = config
         self.generation_config = generation
         self.memory_bytes = size
+        self.workers = 1
+        """CTranslate2 workers (``inter_threads``) that share each call's rows."""
+
+    def shares(self, rows: int) -> int:
+        """``max_batch_size`` that gives each worker its share of a call's rows (0: no split)."""
+        return math.ceil(rows / self.workers) if self.workers > 1 and rows > 1 else 0
 
     def tokens(self, ids: list[int]) -> list[str]:
         return [self.vocabulary[i] for i in ids]

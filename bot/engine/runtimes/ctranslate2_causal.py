@@ -128,6 +128,7 @@ class Ct2Causal(Ct2Model):
                 ).step
             results = self.generator.generate_batch(
                 [self.tokens(prompts[n]) for n in group],
+                max_batch_size=self.shares(len(group)),
                 max_length=max(len(prompts[n]) for n in group) + max_new,
                 min_length=kept[group[0]] + min_new if min_new else 0,
                 repetition_penalty=penalty,

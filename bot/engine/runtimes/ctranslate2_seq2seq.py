@@ -101,6 +101,7 @@ class Ct2Seq2Seq(Ct2Model):
         shortest = min(options["min_decoding_length"], length)
         results = self.translator.translate_batch(
             sources,
+            max_batch_size=self.shares(len(sources)),
             max_decoding_length=length,
             max_input_length=0,
             **{**options, "min_decoding_length": shortest},
