@@ -94,6 +94,39 @@ async def test_float32_onnx_equals_torch(
         assert scores_of(ours) == pytest.approx(scores_of(theirs), abs=1e-5)
 
 
+@pytest.mark.parametrize("key", list(ENCODER_INPUTS))
+async def test_two_onnx_workers_answer_as_one_does(
+    key: str, tiny_models: dict[str, Path], converted_dir: Path
+) -> None:
+    """With two threads a batch's rows are shared by two workers, each with its own padding:
+    every result (QA and POS offsets, fill-mask's masks included) is what one worker gives."""
+    inputs, params = ENCODER_INPUTS[key]
+    if key == "qa":  # one question over many windows of different lengths
+        inputs = [*inputs, QAInput("¿Qué come?", SENTENCES[7]), QAInput("¿Quién?", SENTENCES[9])]
+    else:  # lengths from one word to a long sentence, in no order
+        extra = {"zero_shot": [inputs[0]], "fill_mask": ["Sí <mask>."]}.get(key, ["Hola."])
+        inputs = [*inputs, *extra]
+    one = load(key, tiny_models[key], RuntimePlan(ONNXRUNTIME, "int8", converted_dir, 1))
+    two = load(key, tiny_models[key], RuntimePlan(ONNXRUNTIME, "int8", converted_dir, 2))
+    assert (one[1].model.workers, two[1].model.workers) == (1, 2)
+    expected, _ = await run_loaded(one, inputs, **params)
+    got, ctx = await run_loaded(two, inputs, **params)
+    assert ctx.forward_calls and max(ctx.forward_calls) > 1  # a batch, shared by the workers
+    for ours, theirs in zip(got, expected, strict=True):
+        assert names_of(ours) == names_of(theirs)
+        assert scores_of(ours) == pytest.approx(scores_of(theirs), abs=1e-5)
+    if key == "fill_mask":  # the scores above are too alike to tell one mask from another
+        batch = two[1].tokenizer(inputs, padding=True, return_tensors="pt")
+        rows, cols = (batch["input_ids"] == two[1].tokenizer.mask_token_id).nonzero(as_tuple=True)
+        where = (rows.tolist(), cols.tolist())
+        alone, shared = (
+            one[1].model.mask_logits(batch, *where),
+            two[1].model.mask_logits(batch, *where),
+        )
+        assert torch.allclose(alone, shared, rtol=0, atol=1e-4)
+        assert not torch.allclose(shared[0], shared[-1], rtol=0, atol=1e-3)
+
+
 def trained_copy(key: str, source: Path, target: Path) -> Path:
     """A copy of a stand-in trained for a few steps to give each input a label of its own with
     a trained model's confidence; the random stand-ins score every label about the same, so
