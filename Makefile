@@ -16,10 +16,12 @@ run: $(STAMP)
 	$(PY) -m bot
 
 # The whole suite under RUNTIME=torch, then the engine's tests again under RUNTIME=auto
-# (CTranslate2 and ONNX Runtime on the stand-ins).
+# (CTranslate2 and ONNX Runtime on the stand-ins); one pytest-xdist worker per core (at most
+# four), a test module's tests on one worker, every Ray test on the same one.
+XDIST := -n auto --maxprocesses 4 --dist loadgroup
 test: $(STAMP)
-	$(PY) -m pytest
-	$(PY) -m pytest tests/engine --runtime auto
+	$(PY) -m pytest $(XDIST)
+	$(PY) -m pytest $(XDIST) tests/engine --runtime auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -127,10 +127,18 @@ def services(settings: Settings, engine: Engine, store: Store) -> Services:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs the Ray cluster is marked `ray`, so `-m "not ray"` leaves it out."""
+    """Every test that needs the Ray cluster is marked `ray`, so `-m "not ray"` leaves it out.
+
+    Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`) a module's tests stay
+    on one worker, sharing its module fixtures, and every Ray test goes to the same worker,
+    so one cluster serves them all.
+    """
     for item in items:
-        if "ray_cluster" in getattr(item, "fixturenames", ()):
+        ray = "ray_cluster" in getattr(item, "fixturenames", ())
+        if ray:
             item.add_marker(pytest.mark.ray)
+        group = "ray" if ray else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
