@@ -344,8 +344,9 @@ class OnnxEncoder:
 
 
 def _rows_of(feed: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Some rows of a right-padded batch, without the padding none of them needs."""
-    width = max(1, int(feed["attention_mask"][rows].sum(axis=1).max()))
+    """Some rows of a batch, without the trailing padding none of them needs."""
+    attended = np.flatnonzero(feed["attention_mask"][rows].any(axis=0))
+    width = int(attended[-1]) + 1 if len(attended) else 1
     return {name: np.ascontiguousarray(value[rows, :width]) for name, value in feed.items()}
 
 
