@@ -206,12 +206,20 @@ def make_workload(
         texts = _short_texts(tokenizer, rng, pool, count, low, high)
     else:
         texts = _long_texts(tokenizer, rng, count, low, high)
+    if task == "fill_mask":  # one word of each message becomes the blank
+        texts = [_blank_one_word(text, rng) for text in texts]
     tokens = [_count(tokenizer, text) for text in texts]
     if task == "zero_shot":
         inputs = [ZeroShotInput(text, ZERO_SHOT_LABELS) for text in texts]
     else:
         inputs = list(texts)
     return Workload(task, mix, inputs, tokens, params)
+
+
+def _blank_one_word(text: str, rng: random.Random) -> str:
+    words = text.split()
+    words[rng.randrange(len(words))] = "<mask>"
+    return " ".join(words)
 
 
 def _qa_inputs(

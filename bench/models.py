@@ -142,7 +142,19 @@ FULL_SIZES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
             "type_vocab_size": 1,
         },
     ),
+    # xlm-roberta-base: the same encoder with its 250002-piece masked-word head.
+    "fill_mask": (
+        XLMRobertaConfig,
+        {
+            **_ENCODER_BASE,
+            "vocab_size": 250002,
+            "max_position_embeddings": 514,
+            "type_vocab_size": 1,
+        },
+    ),
 }
+# Helsinki-NLP/opus-mt-en-es: the same Marian transformer-base as es-en, its own 65001 pieces.
+FULL_SIZES["translate_en_es"] = FULL_SIZES["translate_es_en"]
 
 # Ids and labels that must agree with the tokenizer, so they are taken from the tiny config.
 _TOKENIZER_BOUND = (

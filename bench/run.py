@@ -27,7 +27,7 @@ log = logging.getLogger("bench")
 
 DEFAULT_TASKS = ("zero_shot", "translate_es_en", "qa", "pos", "poem")
 EXTRA_TASKS = ("summarize", "language", "sentiment")
-NEW_TOKENS = {"translate_es_en": 20, "poem": 20, "summarize": 24}
+NEW_TOKENS = {"translate_es_en": 20, "translate_en_es": 20, "poem": 20, "summarize": 24}
 """Fixed generation lengths (min = max new tokens), so every request costs the same."""
 SWEEP = (1, 4, 16, 32, 64)
 REPEATS = {"short": 3, "long": 1}

@@ -31,6 +31,7 @@ log = logging.getLogger("bench")
 
 RUNTIME_TASKS = (
     "translate_es_en",
+    "translate_en_es",
     "summarize",
     "poem",
     "zero_shot",
@@ -38,6 +39,7 @@ RUNTIME_TASKS = (
     "qa",
     "sentiment",
     "language",
+    "fill_mask",
 )
 RUNTIMES = ("torch", "auto")
 
