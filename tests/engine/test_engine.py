@@ -270,15 +270,18 @@ async def test_a_burst_from_many_chats_shares_one_forward(
 async def test_a_burst_slower_to_tokenise_than_one_wait_still_shares_one_forward(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """32 chats at once take longer than BATCH_WAIT_MS to tokenise; they are not cut in two."""
-    engine = Engine(make_settings(batch_wait_ms=10))
+    """32 chats at once take longer than BATCH_WAIT_MS to tokenise; they are not cut in two.
+
+    (30 ms, not the default 10, so a gap between two arrivals on a busy machine is no cut.)
+    """
+    engine = Engine(make_settings(batch_wait_ms=30))
     try:
         await engine.run("sentiment", ["carga el modelo"])
         task = engine._cache.slots["sentiment"].task
         tokenise = task.preprocess  # type: ignore[attr-defined]
 
         def slow_tokeniser(*args: Any) -> Any:
-            time.sleep(0.002)  # 32 of them: about 64 ms on the one tokeniser thread
+            time.sleep(0.003)  # 32 of them: about 100 ms on the one tokeniser thread
             return tokenise(*args)
 
         task.preprocess = slow_tokeniser  # type: ignore[attr-defined]
