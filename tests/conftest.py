@@ -129,7 +129,7 @@ def services(settings: Settings, engine: Engine, store: Store) -> Services:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that needs the Ray cluster is marked `ray`, so `-m "not ray"` leaves it out.
 
-    Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`) a module's tests stay
+    Under pytest-xdist (`make test`: a worker per core, `--dist loadgroup`) a module's tests stay
     on one worker, sharing its module fixtures, and every Ray test goes to the same worker,
     so one cluster serves them all.
     """

@@ -11,13 +11,15 @@ import torch
 class Ct2Model:
     """What both stand-ins share: the token table and the transformers-like attributes."""
 
-    def __init__(self, vocabulary: list[str], config: Any, generation: Any, size: int) -> None:
+    def __init__(
+        self, vocabulary: list[str], config: Any, generation: Any, size: int, workers: int = 1
+    ) -> None:
         self.vocabulary = vocabulary
         self.ids = {token: i for i, token in enumerate(vocabulary)}
         self.config = config
         self.generation_config = generation
         self.memory_bytes = size
-        self.workers = 1
+        self.workers = workers
         """CTranslate2 workers (``inter_threads``) that share each call's rows."""
 
     def shares(self, rows: int) -> int:

@@ -109,17 +109,20 @@ def load(folder: Path, config: Any, model_id: str, plan: RuntimePlan, device: An
         return Ct2Whisper(whisper, _vocabulary(folder, ""), config, generation, size)
     if config.is_encoder_decoder:
         translator = ctranslate2.Translator(str(folder), **options)
-        seq2seq = Ct2Seq2Seq(translator, _vocabulary(folder, "target"), config, generation, size)
-        seq2seq.workers = workers
-        return seq2seq
+        target = _vocabulary(folder, "target")
+        return Ct2Seq2Seq(translator, target, config, generation, size, workers)
     generator = ctranslate2.Generator(str(folder), **options)
     settings = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     vocabulary = _vocabulary(folder, "")
-    causal = Ct2Causal(
-        generator, vocabulary, config, generation, size, start_token=settings.get("bos_token")
+    return Ct2Causal(
+        generator,
+        vocabulary,
+        config,
+        generation,
+        size,
+        workers,
+        start_token=settings.get("bos_token"),
     )
-    causal.workers = workers
-    return causal
 
 
 def _generation_config(model_id: str, config: Any) -> Any:

@@ -300,15 +300,14 @@ class OnnxEncoder:
             return np.asarray(logits)
 
         values = self._each(parts, run)
-        # Each share's logits come in the order of the (row, col) pairs it holds.
-        owner = {int(r): n for n, part in enumerate(parts) for r in part}
-        taken = [0] * len(parts)
-        ordered = []
-        for r in rows:
-            n = owner[r]
-            ordered.append(values[n][taken[n]])
-            taken[n] += 1
-        return torch.from_numpy(np.stack(ordered) if ordered else np.zeros((0, 0), np.float32))
+        if len(parts) == 1:
+            return torch.from_numpy(values[0])
+        # Each share's logits come in the order of the (row, col) pairs whose row it holds.
+        pair_rows = np.asarray(rows, np.int64)
+        logits = np.empty((len(rows), values[0].shape[-1]), values[0].dtype)
+        for part, share in zip(parts, values, strict=True):
+            logits[np.isin(pair_rows, part)] = share
+        return torch.from_numpy(logits)
 
     def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         values: list[np.ndarray] = self.session.run(self.outputs, feed)
